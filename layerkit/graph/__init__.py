@@ -1,0 +1,36 @@
+"""The graph core: symbolic tensors, ops with shape inference, variables, gradients, programs."""
+
+from layerkit.graph import dtypes, ops
+from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError, OpError
+from layerkit.graph.gradients import gradients
+from layerkit.graph.graph import (
+    Graph,
+    Operation,
+    Tensor,
+    control_dependencies,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from layerkit.graph.opdef import constant, convert_to_tensor
+from layerkit.graph.session import InteractiveSession, Session, get_default_session
+from layerkit.graph.variables import (
+    Variable,
+    assign,
+    global_variables,
+    global_variables_initializer,
+    group,
+    no_op,
+    placeholder,
+    trainable_variables,
+    variables_initializer,
+)
+
+__all__ = [
+    "FailedPreconditionError", "Graph", "InteractiveSession", "InvalidArgumentError", "OpError",
+    "Operation", "Session", "Tensor", "Variable", "assign", "constant", "control_dependencies",
+    "convert_to_tensor", "dtypes", "get_default_graph", "get_default_session",
+    "global_variables", "global_variables_initializer", "gradients", "group", "name_scope",
+    "no_op", "ops", "placeholder", "reset_default_graph", "trainable_variables",
+    "variables_initializer",
+]

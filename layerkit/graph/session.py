@@ -1,0 +1,282 @@
+"""Sessions: own variable values and run programs with ``feed_dict`` (TensorFlow 1 style).
+
+``run`` turns its fetches into a program (what to feed, what to fetch, which variables to
+update), compiles it once with the backend and caches it, so a training loop compiles once and
+then only calls. Every fed value is checked before anything runs, and the session's variable
+values change only when a run succeeds, so a failed run leaves the session usable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import layerkit_backend
+from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError
+from layerkit.graph.graph import Graph, Operation, Tensor, get_default_graph
+from layerkit.graph.program import Lowered, lower_program, needed_ops
+from layerkit.graph.shapes import fmt, is_compatible
+
+_default_sessions: list[Session] = []
+
+
+def get_default_session() -> Session | None:
+    return _default_sessions[-1] if _default_sessions else None
+
+
+class Session:
+    """Runs parts of ``graph`` (the default graph) on ``backend`` (the active backend)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+                 backend: str | None = None):
+        self.graph = graph or get_default_graph()
+        self.backend = (layerkit_backend.get_backend(backend) if backend
+                        else layerkit_backend.backend())
+        self._state: dict[str, Any] = {}
+        self._programs: dict[tuple, tuple[Lowered, Any]] = {}
+        self._closed = False
+        self._runs = 0
+        self._seed_base = secrets.randbits(31)
+        self._graph_context = None
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Compute ``fetches`` (a tensor, an op, or a list/tuple/dict of them) given the
+        placeholder values in ``feed_dict``; ops return None. Variable updates reachable from
+        the fetches (``assign``, an optimizer's ``minimize``) are stored when the run ends."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        leaves: list[Any] = []
+        structure = _flatten(fetches, leaves, self.graph)
+        tensors, targets = self._split(leaves)
+        feeds = self._check_feeds(feed_dict or {})
+        updates, extra = _state_effects(tensors, targets)
+        fed = tuple(sorted(feeds, key=lambda t: (t.op.order, t.index)))
+        key = (tuple(tensors), tuple(targets), fed)
+        if key not in self._programs:
+            lowered = lower_program([*tensors, *extra], updates, fed)
+            self._programs[key] = (lowered, self.backend.compile(lowered.spec))
+        lowered, program = self._programs[key]
+        for v in lowered.variables:
+            if v.key not in self._state:
+                raise FailedPreconditionError(
+                    f"Attempting to use uninitialized value {v.key}: run its initializer "
+                    "(e.g. global_variables_initializer()) in this session first"
+                )
+        state = {v.key: self._state[v.key] for v in lowered.variables}
+        values, new_state = program(state, [feeds[p] for p in lowered.placeholders], self._seed())
+        self._state.update(new_state)
+        results = {t: _to_host(self.backend, v) for t, v in zip(tensors, values)}
+        return _rebuild(structure, results)
+
+    def _seed(self) -> int:
+        self._runs += 1
+        base = self.graph.seed if self.graph.seed is not None else self._seed_base
+        return hash((base, self._runs)) & 0x7FFFFFFF
+
+    def _split(self, leaves: list[Any]) -> tuple[list[Tensor], list[Operation]]:
+        tensors: list[Tensor] = []
+        targets: list[Operation] = []
+        for leaf in leaves:
+            if isinstance(leaf, Tensor):
+                if leaf not in tensors:
+                    tensors.append(leaf)
+            elif leaf not in targets:
+                targets.append(leaf)
+        return tensors, targets
+
+    def _check_feeds(self, feed_dict: Mapping[Any, Any]) -> dict[Tensor, Any]:
+        feeds = {}
+        for key, value in feed_dict.items():
+            t = self.graph.get_tensor_by_name(key) if isinstance(key, str) else key
+            if not isinstance(t, Tensor):
+                raise TypeError(f"feed_dict keys must be placeholder tensors, got {key!r}")
+            if t.graph is not self.graph:
+                raise InvalidArgumentError(
+                    f"Cannot feed '{t.name}': it belongs to another graph than this session's"
+                )
+            if t.op.type != "placeholder":
+                raise InvalidArgumentError(
+                    f"Cannot feed '{t.name}': only placeholders can be fed, and it is the "
+                    f"output of a {t.op.type} op"
+                )
+            feeds[t] = self.backend.asarray(_checked_feed(t, value), t.dtype)
+        return feeds
+
+    # -- state ---------------------------------------------------------------------------------
+    def variable_values(self) -> dict[str, np.ndarray]:
+        """The current values of the initialized variables, by key, as numpy arrays."""
+        return {k: self.backend.to_numpy(v) for k, v in self._state.items()}
+
+    def load_variable_values(self, values: Mapping[str, Any]) -> None:
+        """Set variables by key (as ``Saver.restore`` does); shapes and dtypes are checked."""
+        by_key = {v.key: v for v in self.graph.get_collection("variables")}
+        staged = {}
+        for key, value in values.items():
+            if key not in by_key:
+                raise KeyError(f"The graph has no variable {key!r}")
+            staged[key] = self.backend.asarray(_checked_feed(by_key[key], value), by_key[key].dtype)
+        self._state.update(staged)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the variable values and compiled programs."""
+        self._closed = True
+        self._state.clear()
+        self._programs.clear()
+
+    def as_default(self):
+        return _DefaultSession(self)
+
+    def __enter__(self) -> Session:
+        _default_sessions.append(self)
+        self._graph_context = self.graph.as_default()
+        self._graph_context.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._graph_context.__exit__(*exc)
+        _default_sessions.remove(self)
+        self.close()
+
+
+class InteractiveSession(Session):
+    """A session that installs itself as the default one when created (for shells and
+    notebooks), so ``tensor.eval()`` and ``op.run()`` work without a ``with`` block."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+                 backend: str | None = None):
+        super().__init__(target, graph, config, backend)
+        _default_sessions.append(self)
+
+    def close(self) -> None:
+        if self in _default_sessions:
+            _default_sessions.remove(self)
+        super().close()
+
+
+class _DefaultSession:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __enter__(self) -> Session:
+        _default_sessions.append(self.session)
+        return self.session
+
+    def __exit__(self, *exc) -> None:
+        _default_sessions.remove(self.session)
+
+
+# -- fetches ---------------------------------------------------------------------------------
+def _flatten(fetch: Any, leaves: list[Any], graph: Graph) -> Any:
+    """Collect the leaves of a fetch structure; returns a template to rebuild it."""
+    if isinstance(fetch, list | tuple):
+        items = [_flatten(f, leaves, graph) for f in fetch]
+        if hasattr(fetch, "_fields"):
+            return ("namedtuple", type(fetch), items)
+        return (type(fetch).__name__, items)
+    if isinstance(fetch, Mapping):
+        return ("dict", type(fetch), {k: _flatten(v, leaves, graph) for k, v in fetch.items()})
+    if hasattr(fetch, "_fetch_tensors"):  # e.g. a merged summary
+        parts = [_flatten(t, leaves, graph) for t in fetch._fetch_tensors()]
+        return ("custom", fetch, parts)
+    leaf = _as_fetch_leaf(fetch, graph)
+    leaves.append(leaf)
+    return ("leaf", leaf)
+
+
+def _as_fetch_leaf(fetch: Any, graph: Graph) -> Tensor | Operation:
+    if isinstance(fetch, str):
+        try:
+            return graph.get_tensor_by_name(fetch) if ":" in fetch else \
+                graph.get_operation_by_name(fetch)
+        except KeyError as error:
+            raise InvalidArgumentError(f"Cannot fetch {fetch!r}: {error.args[0]}") from None
+    if hasattr(fetch, "_as_graph_tensor"):
+        fetch = fetch._as_graph_tensor()
+    if not isinstance(fetch, Tensor | Operation):
+        raise TypeError(
+            f"Fetch argument {fetch!r} has invalid type {type(fetch).__name__}; it must be a "
+            "tensor, an op, a tensor or op name, or a list/tuple/dict of them"
+        )
+    if fetch.graph is not graph:
+        raise InvalidArgumentError(
+            f"Fetch '{fetch.name}' is not an element of this session's graph"
+        )
+    return fetch
+
+
+def _rebuild(template: Any, results: dict[Tensor, Any]) -> Any:
+    kind = template[0]
+    if kind == "leaf":
+        leaf = template[1]
+        return results[leaf] if isinstance(leaf, Tensor) else None
+    if kind == "list":
+        return [_rebuild(t, results) for t in template[1]]
+    if kind == "tuple":
+        return tuple(_rebuild(t, results) for t in template[1])
+    if kind == "namedtuple":
+        return template[1](*[_rebuild(t, results) for t in template[2]])
+    if kind == "dict":
+        return template[1]({k: _rebuild(t, results) for k, t in template[2].items()})
+    if kind == "custom":
+        return template[1]._fetch_result([_rebuild(t, results) for t in template[2]])
+    return [_rebuild(t, results) for t in template[1]]  # other sequence types
+
+
+def _state_effects(tensors: list[Tensor], targets: list[Operation]):
+    """The variable updates a run performs, and the outputs of side-effecting ops (``print``)
+    reached only through control dependencies, which must run although nothing reads them."""
+    seen: set[Operation] = set()
+    stack = [t.op for t in tensors] + list(targets)
+    while stack:
+        op = stack.pop()
+        if op not in seen:
+            seen.add(op)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+    assigns = sorted((op for op in seen if op.type == "assign"), key=lambda op: op.order)
+    updates = [(op.attrs["var"], op.outputs[0]) for op in assigns]
+    computed = set(needed_ops([*tensors, *(value for _, value in updates)]))
+    extra = [t for op in sorted(seen - computed, key=lambda op: op.order)
+             if op.type in SIDE_EFFECT_OPS for t in op.outputs]
+    return updates, extra
+
+
+SIDE_EFFECT_OPS = {"print"}
+
+
+# -- feeds -----------------------------------------------------------------------------------
+def _checked_feed(t: Tensor, value: Any) -> np.ndarray:
+    """``value`` as an array of t's dtype, or a clear error naming the tensor."""
+    if isinstance(value, Tensor):
+        raise TypeError(
+            f"The value fed for '{t.name}' is the symbolic tensor '{value.name}'; feed a "
+            "numpy array, a Python number or a list"
+        )
+    array = np.asarray(value)
+    if array.dtype == object or array.dtype.kind in "USVO":
+        raise InvalidArgumentError(
+            f"Cannot feed a value of type {array.dtype} for '{t.name}', which has dtype "
+            f"{t.dtype.name}"
+        )
+    if array.dtype != t.dtype and not np.can_cast(array.dtype, t.dtype, casting="same_kind"):
+        raise InvalidArgumentError(
+            f"Cannot feed a {array.dtype.name} value for '{t.name}', which has dtype "
+            f"{t.dtype.name}"
+        )
+    if not is_compatible(array.shape, t.shape):
+        raise InvalidArgumentError(
+            f"Cannot feed value of shape {fmt(array.shape)} for Tensor '{t.name}', which has "
+            f"shape {fmt(t.shape)}"
+        )
+    return array.astype(t.dtype, copy=False)
+
+
+def _to_host(backend: Any, value: Any) -> Any:
+    array = backend.to_numpy(value)
+    return array[()] if array.ndim == 0 else array

@@ -1,0 +1,188 @@
+"""Runs a ``Function`` with the numpy kernels, and computes gradients by a reverse sweep.
+
+A function is planned once: for each node its kernel, and which values die after it (their last
+reader ran), so intermediates are freed as soon as possible. A ``gradients`` node reads the
+forward values of every node between its ``xs`` and ``ys``; the plan keeps those alive until it
+runs and the sweep reuses them, so the forward pass is never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from layerkit_backend.ir import Function, Node
+from layerkit_backend.numpy.registry import KERNELS, Kernel
+
+
+@dataclass
+class Step:
+    node: Node
+    kernel: Kernel | None  # None for the gradients node, which the interpreter runs itself
+    free_after: tuple[int, ...]
+    path: tuple[Node, ...] = ()  # gradients node only: the forward nodes to sweep back over
+    want_residuals: bool = False
+
+
+@dataclass
+class Plan:
+    function: Function
+    steps: list[Step]
+    size: int  # number of value slots
+
+
+def plan_function(function: Function) -> Plan:
+    """Kernels, gradient paths and value lifetimes for ``function``, computed once."""
+    size = 1 + max([*function.inputs, *function.outputs,
+                    *(v for n in function.nodes for v in (*n.inputs, *n.outputs))], default=-1)
+    steps: list[Step] = []
+    reads: list[set[int]] = []
+    taped: set[int] = set()  # ids of nodes whose residuals a later gradient needs
+    for index, node in enumerate(function.nodes):
+        if node.op == "gradients":
+            path = gradient_path(function.nodes[:index], node)
+            used = set(node.inputs)
+            for p in path:
+                used.update(p.inputs)
+                used.update(p.outputs)
+                taped.add(id(p))
+            steps.append(Step(node, None, (), path))
+            reads.append(used)
+        else:
+            kernel = KERNELS.get(node.op)
+            if kernel is None:
+                raise NotImplementedError(
+                    f"The numpy backend has no kernel for op type {node.op!r} (op '{node.name}')"
+                )
+            steps.append(Step(node, kernel, ()))
+            reads.append(set(node.inputs))
+    last_read: dict[int, int] = {}
+    for index, used in enumerate(reads):
+        for v in used:
+            last_read[v] = index
+    keep = set(function.outputs)
+    frees: list[list[int]] = [[] for _ in steps]
+    for v, index in last_read.items():
+        if v not in keep:
+            frees[index].append(v)
+    for index, step in enumerate(steps):
+        step.free_after = tuple(frees[index])
+        # A value no one reads dies as soon as it is made.
+        step.free_after += tuple(v for v in step.node.outputs
+                                 if v not in last_read and v not in keep)
+        step.want_residuals = id(step.node) in taped and bool(step.kernel and step.kernel.residuals)
+    return Plan(function, steps, size)
+
+
+def gradient_path(before: Sequence[Node], grad_node: Node) -> tuple[Node, ...]:
+    """The nodes of ``before`` that lie on a differentiable path from xs to ys."""
+    n_ys, n_xs = grad_node.attrs["n_ys"], grad_node.attrs["n_xs"]
+    ys = set(grad_node.inputs[:n_ys])
+    depends = set(grad_node.inputs[n_ys:n_ys + n_xs])  # values that depend on some x
+    forward = []
+    for node in before:
+        kernel = KERNELS.get(node.op)
+        if kernel is not None and kernel.vjp is not None and depends.intersection(node.inputs):
+            depends.update(node.outputs)
+            forward.append(node)
+    needed = set(ys)  # values some y depends on
+    path = []
+    for node in reversed(forward):
+        if needed.intersection(node.outputs):
+            needed.update(node.inputs)
+            path.append(node)
+    return tuple(reversed(path))
+
+
+class Interpreter:
+    """Executes a plan. ``keep`` retains every value (the scan body's per-step tape)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+    def run(self, inputs: Sequence[np.ndarray], seed: Sequence[int], keep: bool = False):
+        env: list = [None] * self.plan.size
+        for v, value in zip(self.plan.function.inputs, inputs):
+            env[v] = value
+        residuals: dict[int, object] = {}
+        for step in self.plan.steps:
+            node = step.node
+            if step.kernel is None:
+                results = _run_gradients(step, env, residuals, seed)
+            else:
+                results = _run_kernel(step, env, residuals, seed)
+            for v, value in zip(node.outputs, results):
+                env[v] = value
+            if not keep:
+                for v in step.free_after:
+                    env[v] = None
+        outputs = [env[v] for v in self.plan.function.outputs]
+        return (outputs, env, residuals) if keep else outputs
+
+
+def _run_kernel(step: Step, env: list, residuals: dict, seed: Sequence[int]) -> tuple:
+    node, kernel = step.node, step.kernel
+    args = [env[v] for v in node.inputs]
+    kwargs = node.attrs
+    if kernel.random:
+        kwargs = {**kwargs, "key": (*seed, kwargs["seed"]) if "seed" in kwargs else tuple(seed)}
+    if kernel.residuals:
+        kwargs = {**kwargs, "want_residuals": step.want_residuals}
+        result, saved = kernel.forward(*args, **kwargs)
+        if step.want_residuals:
+            residuals[id(node)] = saved
+    else:
+        result = kernel.forward(*args, **kwargs)
+    return tuple(result) if kernel.multi_output else (result,)
+
+
+def _run_gradients(step: Step, env: list, residuals: dict, seed: Sequence[int]) -> tuple:
+    node = step.node
+    n_ys, n_xs = node.attrs["n_ys"], node.attrs["n_xs"]
+    ys = node.inputs[:n_ys]
+    xs = node.inputs[n_ys:n_ys + n_xs]
+    if node.attrs.get("has_grad_ys"):
+        seeds = [env[v] for v in node.inputs[n_ys + n_xs:]]
+    else:
+        seeds = [np.ones_like(env[y]) for y in ys]
+    cotangents = dict(backprop(step.path, env, residuals, list(zip(ys, seeds))))
+    return tuple(cotangents.get(x, np.zeros_like(env[x])) for x in xs)
+
+
+def backprop(path: Sequence[Node], env: list, residuals: dict,
+             seeds: Sequence[tuple[int, np.ndarray]]) -> dict[int, np.ndarray]:
+    """Reverse-mode sweep: cotangents of every value on ``path``, given those of the outputs.
+
+    Each node's VJP rule maps the cotangents of its outputs to those of its inputs, using the
+    forward values kept in ``env``; cotangents reaching a value along several paths are summed.
+    """
+    cotangents: dict[int, np.ndarray] = {}
+    for v, g in seeds:
+        _accumulate(cotangents, v, g)
+    for node in reversed(path):
+        gs = [cotangents.get(v) for v in node.outputs]
+        if all(g is None for g in gs):
+            continue
+        kernel = KERNELS[node.op]
+        outs = [env[v] for v in node.outputs]
+        args = [env[v] for v in node.inputs]
+        kwargs = dict(node.attrs)
+        if kernel.residuals:
+            kwargs["residuals"] = residuals.get(id(node))
+        if kernel.multi_output:
+            g = tuple(np.zeros_like(o) if gi is None else gi for gi, o in zip(gs, outs))
+            out = tuple(outs)
+        else:
+            g, out = gs[0], outs[0]
+        input_cts = kernel.vjp(g, out, *args, **kwargs)
+        for v, ct in zip(node.inputs, input_cts):
+            if ct is not None:
+                _accumulate(cotangents, v, ct)
+    return cotangents
+
+
+def _accumulate(cotangents: dict, v: int, g: np.ndarray) -> None:
+    # Never in place: a VJP may hand back the very array it received (add passes g through).
+    cotangents[v] = g if v not in cotangents else cotangents[v] + g
