@@ -147,7 +147,7 @@ def _checked_cast(array: np.ndarray, dtype: np.dtype, what: str) -> np.ndarray:
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
-    """``value`` as a tensor: tensors pass through (their dtype checked), values become constants."""
+    """``value`` as a tensor: tensors pass through (dtype checked), values become constants."""
     if isinstance(value, Tensor):
         if dtype is not None and value.dtype != dtypes.as_dtype(dtype):
             raise TypeError(

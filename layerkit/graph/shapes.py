@@ -4,10 +4,9 @@ unknown rank (a placeholder declared without a shape)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Optional
 
-Dim = Optional[int]
-Shape = Optional[tuple[Dim, ...]]
+Dim = int | None
+Shape = tuple[Dim, ...] | None
 
 
 def as_shape(shape: Iterable[int | None] | int | None) -> Shape:

@@ -1,4 +1,9 @@
 """Every op of the core. Each is defined once, with its shape and dtype rule."""
 
+from layerkit.graph.ops.array import *  # noqa: F403
+from layerkit.graph.ops.control import *  # noqa: F403
+from layerkit.graph.ops.linalg import *  # noqa: F403
 from layerkit.graph.ops.math import *  # noqa: F403
 from layerkit.graph.ops.math import abs, max, min, sum  # noqa: A004,F401
+from layerkit.graph.ops.nn import *  # noqa: F403
+from layerkit.graph.ops.random import *  # noqa: F403

@@ -1,0 +1,40 @@
+"""Shared fixtures: every test that takes ``backend`` runs once per available backend."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import layerkit.graph as lk
+import layerkit_backend
+
+
+def _backends() -> list[str]:
+    chosen = os.environ.get("LAYERKIT_TEST_BACKENDS")
+    names = chosen.split(",") if chosen else list(layerkit_backend.available_backends())
+    usable = []
+    for name in names:
+        try:
+            layerkit_backend.get_backend(name)
+        except ImportError:
+            continue
+        usable.append(name)
+    return usable
+
+
+BACKENDS = _backends()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The name of a backend; the test runs once for each."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_graph():
+    """Each test starts with an empty default graph."""
+    lk.reset_default_graph()
+    yield
+    lk.reset_default_graph()

@@ -1,0 +1,3 @@
+"""Cases for the array ops."""
+
+CASES: list = []

@@ -1,0 +1,3 @@
+"""Cases for the control ops."""
+
+CASES: list = []

@@ -1,0 +1,3 @@
+"""Cases for the linalg ops."""
+
+CASES: list = []

@@ -1,0 +1,3 @@
+"""Cases for the nn ops."""
+
+CASES: list = []

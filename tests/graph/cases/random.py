@@ -1,0 +1,3 @@
+"""Cases for the random ops."""
+
+CASES: list = []
