@@ -21,6 +21,9 @@ class Node:
     outputs: tuple[int, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
     name: str = ""  # the graph op's name, for error messages
+    # Static (shape, numpy dtype) of each output; None in a shape is a dimension known only at
+    # run time, and a shape of None an unknown rank.
+    out_types: tuple[tuple[Any, Any], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

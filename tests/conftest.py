@@ -32,6 +32,15 @@ def backend(request) -> str:
     return request.param
 
 
+@pytest.fixture
+def active_backend(backend):
+    """Like ``backend``, and also makes it the active one (for code that calls ``Session()``)."""
+    previous = layerkit_backend.backend().name
+    layerkit_backend.set_backend(backend)
+    yield backend
+    layerkit_backend.set_backend(previous)
+
+
 @pytest.fixture(autouse=True)
 def fresh_default_graph():
     """Each test starts with an empty default graph."""

@@ -98,7 +98,8 @@ def lower_function(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> Funct
             continue
         attrs = {k: _lower_attr(v) for k, v in op.attrs.items()}
         nodes.append(Node(op.type, tuple(value_id(t) for t in op.inputs),
-                          tuple(value_id(t) for t in op.outputs), attrs, op.name))
+                          tuple(value_id(t) for t in op.outputs), attrs, op.name,
+                          tuple((t.shape, t.dtype) for t in op.outputs)))
     return Function(tuple(nodes), tuple(ids[t] for t in inputs),
                     tuple(value_id(t) for t in outputs))
 
