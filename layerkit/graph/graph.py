@@ -292,8 +292,12 @@ class Graph:
         return list(self._collections.get(key, []))
 
     def is_ancestor_of(self, other: Graph) -> bool:
-        """True for this graph itself; sub-graphs (see ``FuncGraph``) override."""
-        return other is self
+        """Whether ``other`` is this graph or a sub-graph nested in it (a scan body)."""
+        while other is not None:
+            if other is self:
+                return True
+            other = getattr(other, "outer", None)
+        return False
 
     def capture(self, tensor: Tensor) -> Tensor:
         raise ValueError(

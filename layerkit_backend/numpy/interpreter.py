@@ -77,17 +77,21 @@ def plan_function(function: Function) -> Plan:
 
 
 def gradient_path(before: Sequence[Node], grad_node: Node) -> tuple[Node, ...]:
-    """The nodes of ``before`` that lie on a differentiable path from xs to ys."""
+    """The nodes of ``before`` on a differentiable path from the gradient's xs to its ys."""
     n_ys, n_xs = grad_node.attrs["n_ys"], grad_node.attrs["n_xs"]
-    ys = set(grad_node.inputs[:n_ys])
-    depends = set(grad_node.inputs[n_ys:n_ys + n_xs])  # values that depend on some x
+    return path_between(before, grad_node.inputs[n_ys:n_ys + n_xs], grad_node.inputs[:n_ys])
+
+
+def path_between(nodes: Sequence[Node], xs: Sequence[int], ys: Sequence[int]) -> tuple[Node, ...]:
+    """The nodes that depend on some x and that some y depends on, through ops with VJPs."""
+    depends = set(xs)
     forward = []
-    for node in before:
+    for node in nodes:
         kernel = KERNELS.get(node.op)
         if kernel is not None and kernel.vjp is not None and depends.intersection(node.inputs):
             depends.update(node.outputs)
             forward.append(node)
-    needed = set(ys)  # values some y depends on
+    needed = set(ys)
     path = []
     for node in reversed(forward):
         if needed.intersection(node.outputs):

@@ -1,1 +1,94 @@
-"""Placeholder: filled in by its op family."""
+"""Control flow and side effects: ``scan`` with back-propagation through time, and ``print``."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+import numpy as np
+
+from layerkit_backend.ir import Function
+from layerkit_backend.numpy.interpreter import Interpreter, backprop, path_between, plan_function
+from layerkit_backend.numpy.registry import defop
+
+_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _body(function: Function):
+    """The body's interpreter and its differentiable path, planned once per body."""
+    if function not in _plans:
+        path = path_between(function.nodes, function.inputs, function.outputs)
+        _plans[function] = (Interpreter(plan_function(function)), path)
+    return _plans[function]
+
+
+@defop("scan", residuals=True, random=True, multi_output=True)
+def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, key, want_residuals):
+    interpreter, _ = _body(body)
+    carry = list(inputs[:n_carry])
+    seqs = inputs[n_carry:n_carry + n_seq]
+    captured = list(inputs[n_carry + n_seq:])
+    steps = seqs[0].shape[0] if seqs else length
+    ys: list = [None] * steps
+    tapes = []  # per step (t, env, residuals): the forward values BPTT reuses
+    for t in (reversed(range(steps)) if reverse else range(steps)):
+        step_inputs = [*carry, *(s[t] for s in seqs), *captured]
+        if want_residuals:
+            outputs, env, saved = interpreter.run(step_inputs, (*key, t), keep=True)
+            tapes.append((t, env, saved))
+        else:
+            outputs = interpreter.run(step_inputs, (*key, t))
+        carry, ys[t] = outputs[:n_carry], outputs[n_carry:]
+    stacked = [np.stack([ys[t][k] for t in range(steps)]) for k in range(n_ys)]
+    return (*carry, *stacked), tapes
+
+
+@scan.defvjp
+def _(g, out, *inputs, body, n_carry, n_seq, n_ys, length, reverse, residuals):
+    """Back-propagation through time: walk the steps backwards, each a reverse sweep over the
+    body's tape, carrying the carry's cotangent from step to step."""
+    _, path = _body(body)
+    seqs = inputs[n_carry:n_carry + n_seq]
+    captured = inputs[n_carry + n_seq:]
+    g_carry = list(g[:n_carry])
+    g_ys = g[n_carry:]
+    g_seqs = [np.zeros_like(s) if _floating(s) else None for s in seqs]
+    g_captured = [np.zeros_like(c) if _floating(c) else None for c in captured]
+    carry_in = body.inputs[:n_carry]
+    seq_in = body.inputs[n_carry:n_carry + n_seq]
+    captured_in = body.inputs[n_carry + n_seq:]
+    for t, env, saved in reversed(residuals):
+        seeds = [(v, gc) for v, gc in zip(body.outputs[:n_carry], g_carry) if _floating(gc)]
+        seeds += [(v, gy[t]) for v, gy in zip(body.outputs[n_carry:], g_ys) if _floating(gy)]
+        cts = backprop(path, env, saved, seeds)
+        g_carry = [cts.get(v, np.zeros_like(env[v])) for v in carry_in]
+        for k, v in enumerate(seq_in):
+            if g_seqs[k] is not None and v in cts:
+                g_seqs[k][t] += cts[v]
+        for k, v in enumerate(captured_in):
+            if g_captured[k] is not None and v in cts:
+                g_captured[k] += cts[v]
+    g_carry = [gc if _floating(c) else None for gc, c in zip(g_carry, inputs[:n_carry])]
+    return (*g_carry, *g_seqs, *g_captured)
+
+
+def _floating(x) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+
+@defop("print")
+def print_(x, *data, message, summarize):
+    print(message + "".join(_summary(d, summarize) for d in data), file=sys.stderr, flush=True)
+    return x
+
+
+@print_.defvjp
+def _(g, out, x, *data, message, summarize):
+    return (g, *(None for _ in data))
+
+
+def _summary(value, summarize: int) -> str:
+    """``[v v v...]``: the first ``summarize`` values, as TensorFlow 1's Print shows them."""
+    flat = np.asarray(value).ravel()
+    shown = " ".join(str(v) for v in flat[:summarize])
+    return f"[{shown}{'...' if flat.size > summarize else ''}]"

@@ -1,0 +1,149 @@
+"""Sessions: state ownership, fetch structures, feed validation, program caching, errors that
+leave the session usable."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+
+import layerkit.graph as lk
+from layerkit.graph import ops
+
+
+@pytest.fixture
+def model(backend):
+    """y = sum(x * w) with a training step, in a fresh session on ``backend``."""
+    x = lk.placeholder("float32", (2,), name="x")
+    w = lk.Variable(np.array([0.5, -1.0], np.float32), name="w")
+    y = ops.sum(x * w)
+    step = lk.assign(w, w + x)
+    session = lk.Session(backend=backend)
+    session.run(lk.global_variables_initializer())
+    yield x, w, y, step, session
+    session.close()
+
+
+def test_new_session_starts_uninitialized_and_names_the_variable(backend):
+    w = lk.Variable(np.ones(2, np.float32), name="weights")
+    with lk.Session(backend=backend) as s:
+        with pytest.raises(lk.FailedPreconditionError, match="uninitialized value weights"):
+            s.run(w)
+        s.run(w.initializer)
+        np.testing.assert_allclose(s.run(w), [1.0, 1.0])
+    with lk.Session(backend=backend) as other:  # state belongs to a session
+        with pytest.raises(lk.FailedPreconditionError):
+            other.run(w)
+
+
+def test_fetch_structures(model):
+    x, w, y, step, s = model
+    Pair = collections.namedtuple("Pair", "y w")
+    feed = {x: [1.0, 2.0]}
+    assert s.run(y, feed) == pytest.approx(-1.5)
+    got_list = s.run([y, w], feed)
+    got_dict = s.run({"y": y, "nested": (w, [y])}, feed)
+    got_named = s.run(Pair(y, w), feed)
+    assert isinstance(got_list, list) and got_list[0] == pytest.approx(-1.5)
+    assert set(got_dict) == {"y", "nested"} and isinstance(got_dict["nested"], tuple)
+    assert isinstance(got_named, Pair) and got_named.y == pytest.approx(-1.5)
+    assert s.run(step.op, feed) is None  # an op fetch gives None
+    assert s.run("x:0", {"x:0": [0.0, 0.0]}).tolist() == [0.0, 0.0]  # by name
+
+
+def test_updates_apply_after_the_run_reads(model):
+    x, w, y, step, s = model
+    before, new = s.run([y, step], {x: [1.0, 1.0]})
+    assert before == pytest.approx(-0.5)  # computed with the old w
+    np.testing.assert_allclose(new, [1.5, 0.0])
+    np.testing.assert_allclose(s.run(w), [1.5, 0.0])
+
+
+def test_group_and_control_dependencies_run_updates(model):
+    x, w, y, step, s = model
+    train = lk.group(step)
+    s.run(train, {x: [1.0, 1.0]})
+    np.testing.assert_allclose(s.run(w), [1.5, 0.0])
+    with lk.control_dependencies([train]):
+        marker = lk.no_op()
+    s.run(marker, {x: [1.0, 1.0]})
+    np.testing.assert_allclose(s.run(w), [2.5, 1.0])
+
+
+def test_two_assigns_to_one_variable_in_a_run_are_refused(model):
+    x, w, y, step, s = model
+    with pytest.raises(ValueError, match="w would be assigned twice"):
+        s.run([step, lk.assign(w, w * 2.0)], {x: [1.0, 1.0]})
+
+
+def test_programs_are_compiled_once_per_fetch_set(model):
+    x, w, y, step, s = model
+    for _ in range(3):
+        s.run([y, step], {x: [1.0, 1.0]})
+    s.run(y, {x: [1.0, 1.0]})
+    assert len(s._programs) == 3  # the initializer, [y, step], and y alone
+
+
+@pytest.mark.parametrize("feed, error, message", [
+    ([1.0, 2.0, 3.0], lk.InvalidArgumentError, r"shape \(3,\) for Tensor 'x:0'.*\(2,\)"),
+    (["a", "b"], lk.InvalidArgumentError, "type <U1 for 'x:0'"),
+    ([1 + 2j, 1j], lk.InvalidArgumentError, "complex128 value for 'x:0'.*float32"),
+])
+def test_bad_feeds_are_clear_errors_and_the_session_survives(model, feed, error, message):
+    x, w, y, step, s = model
+    with pytest.raises(error, match=message):
+        s.run([y, step], {x: feed})
+    np.testing.assert_allclose(s.run(w), [0.5, -1.0])  # nothing was applied
+    assert s.run(y, {x: [1.0, 1.0]}) == pytest.approx(-0.5)  # still usable
+
+
+def test_missing_feed_names_the_placeholder(model):
+    x, w, y, step, s = model
+    with pytest.raises(ValueError, match="must feed a value for placeholder 'x'.*float32.*\\(2,\\)"):
+        s.run(y)
+    assert s.run(y, {x: [2.0, 0.0]}) == pytest.approx(1.0)
+
+
+def test_only_placeholders_can_be_fed(model):
+    x, w, y, step, s = model
+    with pytest.raises(lk.InvalidArgumentError, match="only placeholders can be fed"):
+        s.run(y, {x: [1.0, 1.0], w: [0.0, 0.0]})
+
+
+def test_fetching_from_another_graph_is_refused(model):
+    x, w, y, step, s = model
+    with lk.Graph().as_default():
+        stranger = lk.constant(1.0)
+    with pytest.raises(lk.InvalidArgumentError, match="not an element of this session's graph"):
+        s.run(stranger)
+    with pytest.raises(TypeError, match="invalid type"):
+        s.run(3.5)
+    assert s.run(y, {x: [1.0, 1.0]}) == pytest.approx(-0.5)
+
+
+def test_closed_session_refuses_to_run(model):
+    x, w, y, step, s = model
+    s.close()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        s.run(y, {x: [1.0, 1.0]})
+
+
+def test_interactive_session_and_eval(backend):
+    a = lk.constant(5.0)
+    b = lk.constant(6.0)
+    s = lk.InteractiveSession(backend=backend)
+    try:
+        assert (a * b).eval() == pytest.approx(30.0)  # the notes' example
+    finally:
+        s.close()
+    assert lk.get_default_session() is None
+
+
+def test_int_feeds_convert_to_float_placeholders_but_not_back(backend):
+    x = lk.placeholder("float32", (2,))
+    i = lk.placeholder("int32", (2,))
+    with lk.Session(backend=backend) as s:
+        assert s.run(x, {x: np.array([1, 2])}).dtype == np.float32
+        with pytest.raises(lk.InvalidArgumentError, match="float64 value for .*int32"):
+            s.run(i, {i: np.array([1.5, 2.0])})
