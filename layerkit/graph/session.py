@@ -8,7 +8,6 @@ values change only when a run succeeds, so a failed run leaves the session usabl
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from layerkit.graph.program import Lowered, lower_program, needed_ops
 from layerkit.graph.shapes import fmt, is_compatible
 
 _default_sessions: list[Session] = []
+DEFAULT_GRAPH_SEED = 87654321
 
 
 def get_default_session() -> Session | None:
@@ -39,7 +39,6 @@ class Session:
         self._programs: dict[tuple, tuple[Lowered, Any]] = {}
         self._closed = False
         self._runs = 0
-        self._seed_base = secrets.randbits(31)
         self._graph_context = None
 
     # -- running -------------------------------------------------------------------------------
@@ -74,8 +73,14 @@ class Session:
         return _rebuild(structure, results)
 
     def _seed(self) -> int:
+        """The seed of the next run: it changes run to run, and repeats session to session.
+
+        Whether random values repeat across sessions is then decided by the ops' own seeds,
+        as in TensorFlow 1: an op given a seed (or in a graph given one) repeats; an op with
+        neither drew a fresh op seed when it was built.
+        """
         self._runs += 1
-        base = self.graph.seed if self.graph.seed is not None else self._seed_base
+        base = self.graph.seed if self.graph.seed is not None else DEFAULT_GRAPH_SEED
         return hash((base, self._runs)) & 0x7FFFFFFF
 
     def _split(self, leaves: list[Any]) -> tuple[list[Tensor], list[Operation]]:

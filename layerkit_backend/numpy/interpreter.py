@@ -116,7 +116,8 @@ class Interpreter:
             if step.kernel is None:
                 results = _run_gradients(step, env, residuals, seed)
             else:
-                results = _run_kernel(step, env, residuals, seed)
+                # Taping a scan body step: every node may be swept back over, so all save.
+                results = _run_kernel(step, env, residuals, seed, step.want_residuals or keep)
             for v, value in zip(node.outputs, results):
                 env[v] = value
             if not keep:
@@ -126,16 +127,17 @@ class Interpreter:
         return (outputs, env, residuals) if keep else outputs
 
 
-def _run_kernel(step: Step, env: list, residuals: dict, seed: Sequence[int]) -> tuple:
+def _run_kernel(step: Step, env: list, residuals: dict, seed: Sequence[int],
+                want_residuals: bool) -> tuple:
     node, kernel = step.node, step.kernel
     args = [env[v] for v in node.inputs]
     kwargs = node.attrs
     if kernel.random:
         kwargs = {**kwargs, "key": (*seed, kwargs["seed"]) if "seed" in kwargs else tuple(seed)}
     if kernel.residuals:
-        kwargs = {**kwargs, "want_residuals": step.want_residuals}
+        kwargs = {**kwargs, "want_residuals": want_residuals}
         result, saved = kernel.forward(*args, **kwargs)
-        if step.want_residuals:
+        if want_residuals:
             residuals[id(node)] = saved
     else:
         result = kernel.forward(*args, **kwargs)

@@ -1,1 +1,238 @@
-"""Placeholder: filled in by its op family."""
+"""Neural-network ops: softmax, N-D convolution and pooling (channels_last, Keras layouts).
+
+Convolution and pooling follow TensorFlow/Keras exactly: cross-correlation, ``"valid"`` padding
+keeps only windows that fit, ``"same"`` pads so the output has ``ceil(in / stride)`` positions,
+with the odd padding element after.
+"""
+
+from __future__ import annotations
+
+__all__ = ["softmax", "log_softmax", "conv", "max_pool", "avg_pool"]
+
+from collections.abc import Sequence
+
+from layerkit.graph.graph import Tensor
+from layerkit.graph.opdef import apply1, convert_operands, convert_to_tensor, define_op
+from layerkit.graph.ops._rules import require_float, same_dtype
+from layerkit.graph.shapes import Shape, fmt
+
+PADDINGS = ("valid", "same")
+
+
+# -- softmax ----------------------------------------------------------------------------------
+@define_op("softmax")
+@define_op("log_softmax")
+def _softmax_rule(x, *, axis):
+    require_float(x)
+    if x.shape is not None and not -len(x.shape) <= axis < len(x.shape):
+        raise ValueError(f"axis {axis} is out of range for input '{x.name}' of shape "
+                         f"{fmt(x.shape)}")
+    return x.shape, x.dtype
+
+
+def _softmax_op(op_type: str, x, axis: int, name: str | None) -> Tensor:
+    x = convert_to_tensor(x)
+    if x.shape is not None and -len(x.shape) <= axis < len(x.shape):
+        axis %= len(x.shape)  # canonical; an out-of-range axis is left for the rule to report
+    return apply1(op_type, [x], {"axis": int(axis)}, name=name)
+
+
+def softmax(x, axis: int = -1, name: str | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max so it never overflows."""
+    return _softmax_op("softmax", x, axis, name)
+
+
+def log_softmax(x, axis: int = -1, name: str | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``: the log of ``softmax``, computed without overflow."""
+    return _softmax_op("log_softmax", x, axis, name)
+
+
+# -- shared window arithmetic -----------------------------------------------------------------
+def _label(op_type: str, name: str | None) -> str:
+    return f"{op_type} '{name}'" if name else op_type
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) or hasattr(value, "__index__")  # numpy ints too
+
+
+def _per_dim(value, n: int) -> tuple:
+    """An int or a sequence as a tuple of ``n`` values (the rule checks length and range)."""
+    if _is_int(value):
+        return (int(value),) * n
+    return tuple(int(v) for v in value)
+
+
+def _check_per_dim(what: str, values: tuple, n: int) -> None:
+    if len(values) != n or any(v < 1 for v in values):
+        raise ValueError(f"{what} {values} must be {n} positive int(s), one per spatial dimension")
+
+
+def _check_padding(padding) -> None:
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+
+
+def window_output_size(size: int | None, span: int, stride: int, padding: str) -> int | None:
+    """Positions of a window spanning ``span`` inputs along a dimension of ``size`` (None: unknown).
+
+    "valid": windows that fit, ``(size - span) // stride + 1``; "same": ``ceil(size / stride)``.
+    Returns -1 when a "valid" window does not fit at all.
+    """
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // stride)
+    return (size - span) // stride + 1 if size >= span else -1
+
+
+def _spatial_output(x_shape: Shape, spans: tuple, strides: tuple, padding: str, what: str):
+    """Output spatial shape of windows over x's spatial dims, or an error naming the shapes."""
+    if x_shape is None:
+        return (None,) * len(spans)
+    spatial = x_shape[1:-1]
+    out = tuple(window_output_size(d, k, s, padding) for d, k, s in zip(spatial, spans, strides))
+    if any(o == -1 for o in out):
+        raise ValueError(f"{what} spans {spans}, more than the input's spatial shape "
+                         f"{fmt(spatial)} (input shape {fmt(x_shape)}) with 'valid' padding")
+    return out
+
+
+def _check_rank(t: Tensor, rank: int, role: str, layout: str) -> None:
+    if t.shape is not None and len(t.shape) != rank:
+        raise ValueError(f"{role} '{t.name}' has shape {fmt(t.shape)} (rank {len(t.shape)}); "
+                         f"expected rank {rank}: {layout}")
+
+
+# -- convolution ------------------------------------------------------------------------------
+def _conv_spatial_rank(x: Tensor, kernel: Tensor, strides: tuple) -> int:
+    """The number of spatial dims, told by the kernel's rank (else x's); strides must agree."""
+    for t, role in ((kernel, "kernel"), (x, "input")):
+        if t.shape is not None:
+            if len(t.shape) < 3:
+                raise ValueError(f"{role} '{t.name}' has shape {fmt(t.shape)}; it needs at "
+                                 "least one spatial dimension besides its two channel axes")
+            return len(t.shape) - 2
+    return len(strides)
+
+
+@define_op("conv")
+def _conv_rule(x, kernel, *, strides, padding, dilation_rate):
+    require_float(x, kernel)
+    dtype = same_dtype(x, kernel)
+    n = _conv_spatial_rank(x, kernel, strides)
+    _check_per_dim("strides", strides, n)
+    _check_per_dim("dilation_rate", dilation_rate, n)
+    _check_padding(padding)
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(f"strides {strides} > 1 together with dilation_rate {dilation_rate} > 1 "
+                         "is not supported (as in Keras)")
+    _check_rank(kernel, n + 2, "kernel", "(*kernel_size, in_channels, out_channels)")
+    _check_rank(x, n + 2, "input", "(batch, *spatial, channels)")
+    x_shape = x.shape if x.shape is not None else (None,) * (n + 2)
+    k_shape = kernel.shape if kernel.shape is not None else (None,) * (n + 2)
+    if None not in (x_shape[-1], k_shape[-2]) and x_shape[-1] != k_shape[-2]:
+        raise ValueError(f"input '{x.name}' {fmt(x.shape)} has {x_shape[-1]} channels but kernel "
+                         f"'{kernel.name}' {fmt(kernel.shape)} expects {k_shape[-2]}")
+    spans = tuple(None if k is None else (k - 1) * d + 1
+                  for k, d in zip(k_shape[:n], dilation_rate))
+    if None in spans:
+        out = (None,) * n
+    else:
+        out = _spatial_output(x.shape, spans, strides, padding,
+                              f"kernel {fmt(kernel.shape)} with dilation {dilation_rate}")
+    return (x_shape[0], *out, k_shape[-1]), dtype
+
+
+def conv(
+    x,
+    kernel,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    name: str | None = None,
+) -> Tensor:
+    """N-D cross-correlation, channels_last, as Keras' ``Conv1D``/``Conv2D``/``Conv3D`` compute.
+
+    ``x`` is ``(batch, *spatial, in_channels)``; ``kernel`` is
+    ``(*kernel_size, in_channels, out_channels)``. ``strides`` and ``dilation_rate`` are an int or
+    one int per spatial dimension (not both above 1); ``padding`` is ``"valid"`` or ``"same"``.
+    """
+    x, kernel = convert_operands(x, kernel, op_name="conv")
+    n = _spatial_rank("conv", name, kernel.shape, 2, x.shape)
+    attrs = {"strides": _per_dim(strides, n), "padding": _lower(padding),
+             "dilation_rate": _per_dim(dilation_rate, n)}
+    return apply1("conv", [x, kernel], attrs, name=name)
+
+
+def _spatial_rank(op_type: str, name, shape: Shape, extra: int, x_shape: Shape) -> int:
+    """Number of spatial dims: from ``shape`` (``extra`` non-spatial axes), else from x."""
+    if shape is not None:
+        return len(shape) - extra
+    if x_shape is not None:
+        return len(x_shape) - 2
+    raise ValueError(f"{_label(op_type, name)}: the input's rank is unknown, so the number of "
+                     "spatial dimensions cannot be told; give the input a shape")
+
+
+def _lower(padding):
+    return padding.lower() if isinstance(padding, str) else padding
+
+
+# -- pooling ----------------------------------------------------------------------------------
+@define_op("max_pool")
+@define_op("avg_pool")
+def _pool_rule(x, *, pool_size, strides, padding):
+    require_float(x)
+    n = len(pool_size)
+    if n == 0:
+        raise ValueError(f"nothing to pool over: pool_size {pool_size} for input '{x.name}' "
+                         f"{fmt(x.shape)} (expected (batch, *spatial, channels))")
+    _check_per_dim("pool_size", pool_size, n)
+    _check_per_dim("strides", strides, n)
+    _check_padding(padding)
+    _check_rank(x, n + 2, "input", "(batch, *spatial, channels)")
+    out = _spatial_output(x.shape, pool_size, strides, padding, f"pool_size {pool_size}")
+    if x.shape is None:
+        return (None, *out, None), x.dtype
+    return (x.shape[0], *out, x.shape[-1]), x.dtype
+
+
+def _pool(op_type: str, x, pool_size, strides, padding, name) -> Tensor:
+    x = convert_to_tensor(x)
+    n = _spatial_rank(op_type, name, None if _is_int(pool_size) else tuple(pool_size), 0,
+                      x.shape)
+    pool_size = _per_dim(pool_size, n)
+    strides = pool_size if strides is None else _per_dim(strides, n)
+    attrs = {"pool_size": pool_size, "strides": strides, "padding": _lower(padding)}
+    return apply1(op_type, [x], attrs, name=name)
+
+
+def max_pool(
+    x,
+    pool_size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    padding: str = "valid",
+    name: str | None = None,
+) -> Tensor:
+    """Largest value of each window, channels_last (Keras' ``MaxPooling1D/2D``).
+
+    ``strides`` defaults to ``pool_size``. The gradient goes to one element per window (the first
+    largest), as in TensorFlow.
+    """
+    return _pool("max_pool", x, pool_size, strides, padding, name)
+
+
+def avg_pool(
+    x,
+    pool_size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    padding: str = "valid",
+    name: str | None = None,
+) -> Tensor:
+    """Mean of each window, channels_last (Keras' ``AveragePooling1D/2D``).
+
+    ``strides`` defaults to ``pool_size``. With ``"same"`` padding a window at the border averages
+    only the input elements it covers, as TensorFlow does.
+    """
+    return _pool("avg_pool", x, pool_size, strides, padding, name)

@@ -1,1 +1,192 @@
-"""Placeholder: filled in by its op family."""
+"""Softmax, convolution and pooling: kernel and VJP rule side by side.
+
+Windows are strided views (``sliding_window_view``), never Python loops over pixels or batch
+items. Convolution is im2col plus one GEMM; its VJP reuses the forward's columns (residuals) for
+the kernel gradient, and scatters the input gradient back with one vectorized add per kernel
+position. Pooling's VJP scatters the same way, one add per window position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from layerkit_backend.numpy.registry import defop
+
+
+# -- softmax ----------------------------------------------------------------------------------
+def _shifted(x, axis):
+    """``x`` minus its max along ``axis``, so exp never overflows (an all -inf slice: no shift)."""
+    top = np.max(x, axis=axis, keepdims=True)
+    return x - np.where(np.isfinite(top), top, 0)
+
+
+@defop("softmax")
+def softmax(x, *, axis):
+    e = np.exp(_shifted(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@softmax.defvjp
+def _(g, out, x, *, axis):
+    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+
+@defop("log_softmax")
+def log_softmax(x, *, axis):
+    z = _shifted(x, axis)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+@log_softmax.defvjp
+def _(g, out, x, *, axis):
+    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+
+# -- window geometry --------------------------------------------------------------------------
+def _pads(sizes, spans, strides, padding) -> list[tuple[int, int]]:
+    """(before, after) padding of each spatial dim: TensorFlow's "same" arithmetic (output
+    ``ceil(size / stride)``, the odd element after), or none for "valid"."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    pads = []
+    for size, span, stride in zip(sizes, spans, strides):
+        total = max((-(-size // stride) - 1) * stride + span - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _pad(x, pads, fill):
+    if not any(a or b for a, b in pads):
+        return x
+    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=fill)
+
+
+def _windows(xp, spans, strides, dilation):
+    """A view ``(batch, *out, channels, *window)`` of the windows over xp's spatial dims.
+
+    Each window spans ``spans`` inputs; taking every ``dilation``-th of them gives the taps."""
+    n = len(spans)
+    view = sliding_window_view(xp, spans, axis=tuple(range(1, n + 1)))
+    every = (slice(None), *(slice(None, None, s) for s in strides), slice(None),
+             *(slice(None, None, d) for d in dilation))
+    return view[every]
+
+
+def _scatter(contribution: Callable, window, x_shape, pads, strides, dilation, out_sizes, dtype):
+    """The VJP of taking windows: ``contribution(tap)`` is the cotangent ``(batch, *out, ch)``
+    of window position ``tap``; each lands on a strided slice of the (padded) input, so there is
+    one vectorized add per window position, and the padding is cropped off at the end."""
+    padded = (x_shape[0], *(d + a + b for d, (a, b) in zip(x_shape[1:-1], pads)), x_shape[-1])
+    gxp = np.zeros(padded, dtype)
+    for tap in np.ndindex(*window):
+        dst = tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                    for t, d, o, s in zip(tap, dilation, out_sizes, strides))
+        gxp[(slice(None), *dst, slice(None))] += contribution(tap)
+    crop = tuple(slice(a, a + d) for (a, _), d in zip(pads, x_shape[1:-1]))
+    return gxp[(slice(None), *crop, slice(None))]
+
+
+# -- convolution ------------------------------------------------------------------------------
+def _conv_geometry(x_shape, k_sizes, strides, padding, dilation):
+    spans = tuple((k - 1) * d + 1 for k, d in zip(k_sizes, dilation))
+    return spans, _pads(x_shape[1:-1], spans, strides, padding)
+
+
+def _im2col(x, kernel_shape, strides, padding, dilation):
+    """The im2col matrix ``(batch * prod(out), prod(kernel_size) * in_channels)``, rows in
+    output order and columns in the kernel's ``(*kernel_size, in_channels)`` order; and the
+    output's ``(batch, *out)`` shape."""
+    n = len(strides)
+    spans, pads = _conv_geometry(x.shape, kernel_shape[:n], strides, padding, dilation)
+    win = _windows(_pad(x, pads, 0), spans, strides, dilation)  # (batch, *out, C, *k)
+    # Channels go last to match the kernel layout; this reshape is the one copy (the columns).
+    cols = np.moveaxis(win, n + 1, -1).reshape(-1, int(np.prod(kernel_shape[:-1])))
+    return cols, win.shape[:n + 1]
+
+
+@defop("conv", residuals=True)
+def conv(x, kernel, *, strides, padding, dilation_rate, want_residuals):
+    cols, out_shape = _im2col(x, kernel.shape, strides, padding, dilation_rate)
+    out = cols @ kernel.reshape(-1, kernel.shape[-1])
+    return out.reshape(*out_shape, kernel.shape[-1]), (cols if want_residuals else None)
+
+
+@conv.defvjp
+def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals):
+    if residuals is None:  # the forward ran without taping (not expected from the interpreter)
+        residuals = _im2col(x, kernel.shape, strides, padding, dilation_rate)[0]
+    n = len(strides)
+    g2 = g.reshape(-1, kernel.shape[-1])
+    grad_kernel = (residuals.T @ g2).reshape(kernel.shape)
+    # Cotangent of every column: (batch, *out, *kernel_size, in_channels).
+    gcols = (g2 @ kernel.reshape(-1, kernel.shape[-1]).T).reshape(*g.shape[:-1],
+                                                                  *kernel.shape[:-1])
+    _, pads = _conv_geometry(x.shape, kernel.shape[:n], strides, padding, dilation_rate)
+    lead = (slice(None),) * (n + 1)
+    grad_x = _scatter(lambda tap: gcols[(*lead, *tap)], kernel.shape[:n], x.shape, pads, strides,
+                      dilation_rate, g.shape[1:-1], x.dtype)
+    return grad_x, grad_kernel
+
+
+# -- pooling ----------------------------------------------------------------------------------
+def _pool_windows(x, pool_size, strides, padding, fill):
+    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    return _windows(_pad(x, pads, fill), pool_size, strides, (1,) * len(pool_size)), pads
+
+
+@defop("max_pool", residuals=True)
+def max_pool(x, *, pool_size, strides, padding, want_residuals):
+    # -inf padding never wins: every "same" window covers at least one real element.
+    win, _ = _pool_windows(x, pool_size, strides, padding, -np.inf)
+    n = len(pool_size)
+    if not want_residuals:
+        return win.max(axis=tuple(range(-n, 0))), None
+    flat = win.reshape(*win.shape[:n + 2], -1)
+    winner = flat.argmax(axis=-1)  # the first largest of each window, in row-major order
+    return np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0], winner
+
+
+@max_pool.defvjp
+def _(g, out, x, *, pool_size, strides, padding, residuals):
+    if residuals is None:
+        residuals = max_pool(x, pool_size=pool_size, strides=strides, padding=padding,
+                             want_residuals=True)[1]
+    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+
+    def contribution(tap):
+        return g * (residuals == np.ravel_multi_index(tap, pool_size))
+
+    return (_scatter(contribution, pool_size, x.shape, pads, strides, (1,) * len(pool_size),
+                     g.shape[1:-1], x.dtype),)
+
+
+def _window_counts(x_shape, pool_size, strides, pads, dtype):
+    """How many real (not padding) elements each window covers, shaped ``(1, *out, 1)``.
+
+    Windows are boxes, so the count is a product of one count per spatial dim."""
+    n = len(pool_size)
+    counts = np.ones((1,) * (n + 2), dtype)
+    for i, (size, p, s, (before, after)) in enumerate(zip(x_shape[1:-1], pool_size, strides,
+                                                          pads)):
+        start = np.arange((size + before + after - p) // s + 1) * s - before
+        along = np.minimum(start + p, size) - np.maximum(start, 0)
+        counts = counts * along.astype(dtype).reshape((1,) * (i + 1) + (-1,) + (1,) * (n - i))
+    return counts
+
+
+@defop("avg_pool")
+def avg_pool(x, *, pool_size, strides, padding):
+    win, pads = _pool_windows(x, pool_size, strides, padding, 0)
+    total = win.sum(axis=tuple(range(-len(pool_size), 0)))
+    return total / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
+
+
+@avg_pool.defvjp
+def _(g, out, x, *, pool_size, strides, padding):
+    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    share = g / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
+    return (_scatter(lambda tap: share, pool_size, x.shape, pads, strides, (1,) * len(pool_size),
+                     g.shape[1:-1], x.dtype),)
