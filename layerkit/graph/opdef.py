@@ -1,9 +1,9 @@
 """Op definitions: each op type is defined once, here in the core, by its shape/dtype rule.
 
 ``define_op`` registers a rule ``infer(*inputs, **attrs) -> [(shape, dtype), ...]`` that checks
-the inputs and says what the outputs are; ``apply`` creates an op after running it. A rule raises
-``ValueError`` or ``TypeError`` with a plain message; ``apply`` puts the op's type and name in
-front, so every build-time error says which op failed.
+the inputs and says what the outputs are; ``apply`` creates an op after running it. A rule
+raises ``ValueError``, ``TypeError`` or ``IndexError`` with a plain message; ``apply`` puts the
+op's type and name in front, so every build-time error says which op failed.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def apply(
     inputs = [t if t.graph is graph else graph.capture(t) for t in inputs]
     try:
         types = opdef.infer(*inputs, **attrs)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, IndexError) as error:
         label = f"{op_type} '{name}'" if name else op_type
         raise type(error)(f"{label}: {error}") from None
     if isinstance(types, tuple) and len(types) == 2 and isinstance(types[1], np.dtype):

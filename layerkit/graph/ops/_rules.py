@@ -50,8 +50,8 @@ def reduced_shape(shape, axis, keepdims: bool):
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def canonical_axes(x: Tensor, axis):
+def canonical_axes(x: Tensor, axis, op_name: str):
     """``axis`` as a sorted tuple of non-negative ints when x's rank is known (None stays None)."""
     if axis is None or x.shape is None:
         return None if axis is None else (axis if isinstance(axis, int) else tuple(axis))
-    return normalize_axes(axis, len(x.shape), "reduction")
+    return normalize_axes(axis, len(x.shape), op_name)

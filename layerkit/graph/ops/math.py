@@ -184,8 +184,8 @@ def _reduction(op_type: str, doc: str, *, floats_only: bool = False):
 
     def build(x, axis=None, keepdims: bool = False, name: str | None = None) -> Tensor:
         x = convert_to_tensor(x)
-        return apply1(op_type, [x], {"axis": canonical_axes(x, axis), "keepdims": bool(keepdims)},
-                      name=name)
+        attrs = {"axis": canonical_axes(x, axis, op_type), "keepdims": bool(keepdims)}
+        return apply1(op_type, [x], attrs, name=name)
 
     build.__name__ = build.__qualname__ = op_type
     build.__doc__ = doc + " Over ``axis`` (an int, a tuple, or None for all axes)."
