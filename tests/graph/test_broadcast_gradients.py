@@ -49,7 +49,7 @@ def test_binary_gradients_under_broadcasting(backend_name, op, shapes, seed):
         case = OpCase(f"{op}-{a}-{b}", op, fn, lambda r, d: [])
         arrays = [make_x(rng, a, np.float64), make_y(rng, b, np.float64)]
     if op == "maximum":  # keep the two operands apart, so no tie straddles a finite difference
-        arrays[1] = arrays[1] * 0.25 + 5.0 * (rng.uniform(size=b) > 0.5) - 2.5
+        arrays[1] = np.asarray(arrays[1] * 0.25 + 5.0 * (rng.uniform(size=b) > 0.5) - 2.5)
     check = GradientCheck(case, arrays, backend_name)
     for i, analytic, numeric in zip(check.wrt, check.analytic(arrays), check.numeric(arrays)):
         assert analytic.shape == arrays[i].shape
