@@ -228,14 +228,24 @@ class Graph:
         return full
 
     @contextlib.contextmanager
-    def name_scope(self, name: str) -> Iterator[str]:
-        """Prefix the names of ops created inside with ``name/``."""
-        scope = self.unique_name(name).rsplit("/", 1)[-1] if name else ""
-        self._name_stack.append(scope)
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        """Prefix the names of ops created inside with a scope, as TensorFlow 1 does.
+
+        ``"layer"`` opens ``layer`` inside the current scope (``layer_1`` if taken; ``"a/b"``
+        opens both levels). A name ending in ``/`` re-enters that exact, absolute scope, and
+        ``None`` or ``""`` returns to the root. Yields the scope prefix (``"outer/layer/"``).
+        """
+        if not name:
+            stack: list[str] = []
+        elif name.endswith("/"):
+            stack = [part for part in name.split("/") if part]
+        else:
+            stack = self.unique_name(name).split("/")
+        saved, self._name_stack = self._name_stack, stack
         try:
-            yield "/".join(self._name_stack) + "/"
+            yield "".join(f"{part}/" for part in stack)
         finally:
-            self._name_stack.pop()
+            self._name_stack = saved
 
     @contextlib.contextmanager
     def control_dependencies(self, ops: Sequence[Operation | Tensor] | None) -> Iterator[None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from layerkit.graph.errors import InvalidArgumentError
 from layerkit.graph.graph import Operation, Tensor
 from layerkit.graph.shapes import fmt
 from layerkit.graph.variables import Variable
@@ -48,7 +49,7 @@ def lower_program(
         if op.type == "placeholder":
             if op.outputs[0] not in fed_set:
                 t = op.outputs[0]
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"You must feed a value for placeholder '{op.name}' with dtype "
                     f"{t.dtype.name} and shape {fmt(t.shape)}"
                 )

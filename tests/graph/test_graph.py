@@ -107,3 +107,16 @@ def test_variable_needs_a_known_shape_and_matching_initial_value():
     v = lk.Variable(np.zeros((2, 2)), name="w", trainable=False)
     assert v.dtype == np.float64
     assert v not in lk.trainable_variables() and v in lk.global_variables()
+
+
+def test_name_scopes_nest_reenter_and_reset():
+    g = lk.get_default_graph()
+    with g.name_scope("a/b") as scope:
+        assert scope == "a/b/"
+        assert lk.constant(1.0, name="c").op.name == "a/b/c"
+        with g.name_scope(None):
+            assert lk.constant(1.0, name="root").op.name == "root"
+    with g.name_scope("a/b/"):  # absolute: the same scope again, not a/b_1
+        assert lk.constant(1.0, name="c").op.name == "a/b/c_1"
+    with g.name_scope("a"):
+        assert lk.constant(1.0, name="d").op.name == "a/d"  # only "a/b" was taken, as in TF1

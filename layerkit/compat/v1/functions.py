@@ -1,0 +1,404 @@
+"""TF1's top-level functions (``tf.reduce_sum``, ``tf.matmul``, ``tf.Print`` ...) over core ops.
+
+Each keeps TF1's signature, including deprecated spellings still found in lecture code
+(``keep_dims``, ``reduction_indices``, ``dimension``), and forwards to one core op.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from layerkit.compat.v1._scopes import absolute_name_scope
+from layerkit.graph import dtypes, ops
+from layerkit.graph.graph import Tensor, get_default_graph
+from layerkit.graph.opdef import constant as _constant
+from layerkit.graph.opdef import convert_to_tensor
+
+__all__ = [
+    "Print", "abs", "add", "add_n", "argmax", "argmin", "cast", "clip_by_value", "concat",
+    "constant", "divide", "equal", "exp", "expand_dims", "fill", "gather", "greater",
+    "greater_equal", "identity", "less", "less_equal", "log", "logical_and", "logical_not",
+    "logical_or", "matmul", "maximum", "minimum", "multiply", "name_scope", "negative",
+    "not_equal", "one_hot", "ones", "ones_like", "pad", "pow", "random_normal", "random_uniform",
+    "range", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum",
+    "reshape", "set_random_seed", "sigmoid", "sign", "sqrt", "square", "squeeze", "stack",
+    "stop_gradient", "subtract", "tanh", "tile", "to_float", "to_int32", "to_int64",
+    "transpose", "truncated_normal", "where", "zeros", "zeros_like",
+]
+
+
+def _t(x: Any) -> Tensor:
+    return convert_to_tensor(x)
+
+
+# -- element-wise ------------------------------------------------------------------------------
+def add(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x + y`` with broadcasting."""
+    return ops.add(x, y, name=name)
+
+
+def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x - y`` with broadcasting."""
+    return ops.subtract(x, y, name=name)
+
+
+def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x * y`` with broadcasting."""
+    return ops.multiply(x, y, name=name)
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y`` with broadcasting."""
+    return ops.divide(x, y, name=name)
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF1's name
+    """``x ** y`` with broadcasting."""
+    return ops.power(x, y, name=name)
+
+
+def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Element-wise maximum."""
+    return ops.maximum(x, y, name=name)
+
+
+def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Element-wise minimum."""
+    return ops.minimum(x, y, name=name)
+
+
+def _unary(core_name: str, doc: str):
+    def build(x: Any, name: str | None = None) -> Tensor:
+        return getattr(ops, core_name)(x, name=name)
+
+    build.__doc__ = doc
+    return build
+
+
+square = _unary("square", "``x * x``.")
+sqrt = _unary("sqrt", "Square root.")
+exp = _unary("exp", "``e ** x``.")
+log = _unary("log", "Natural logarithm.")
+abs = _unary("abs", "Absolute value.")  # noqa: A001 - TF1's name
+negative = _unary("negative", "``-x``.")
+sign = _unary("sign", "-1, 0 or 1.")
+sigmoid = _unary("sigmoid", "``1 / (1 + exp(-x))``.")
+tanh = _unary("tanh", "Hyperbolic tangent.")
+identity = _unary("identity", "``x`` as a new tensor.")
+logical_not = _unary("logical_not", "Element-wise ``not``.")
+
+
+def _compare(core_name: str, doc: str):
+    def build(x: Any, y: Any, name: str | None = None) -> Tensor:
+        return getattr(ops, core_name)(x, y, name=name)
+
+    build.__doc__ = doc
+    return build
+
+
+equal = _compare("equal", "``x == y`` element-wise (bool).")
+not_equal = _compare("not_equal", "``x != y`` element-wise (bool).")
+less = _compare("less", "``x < y`` element-wise (bool).")
+less_equal = _compare("less_equal", "``x <= y`` element-wise (bool).")
+greater = _compare("greater", "``x > y`` element-wise (bool).")
+greater_equal = _compare("greater_equal", "``x >= y`` element-wise (bool).")
+logical_and = _compare("logical_and", "Element-wise ``and`` of bool tensors.")
+logical_or = _compare("logical_or", "Element-wise ``or`` of bool tensors.")
+
+
+def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
+    """The element-wise sum of a list of tensors of one shape and dtype."""
+    if not inputs:
+        raise ValueError("add_n: inputs must be a non-empty list")
+    total = _t(inputs[0])
+    for x in inputs[1:]:
+        total = ops.add(total, x)
+    return ops.identity(total, name=name) if name else total
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """``x`` converted to ``dtype``."""
+    return ops.cast(x, dtype, name=name)
+
+
+def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    """``cast(x, float32)``."""
+    return ops.cast(x, dtypes.float32, name=name)
+
+
+def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
+    """``cast(x, int32)``."""
+    return ops.cast(x, dtypes.int32, name=name)
+
+
+def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
+    """``cast(x, int64)``."""
+    return ops.cast(x, dtypes.int64, name=name)
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
+                  name: str | None = None) -> Tensor:
+    """``t`` limited to ``[clip_value_min, clip_value_max]`` (the bounds may be tensors)."""
+    if isinstance(clip_value_min, Tensor) or isinstance(clip_value_max, Tensor):
+        return ops.minimum(ops.maximum(t, clip_value_min), clip_value_max, name=name)
+    return ops.clip(t, float(clip_value_min), float(clip_value_max), name=name)
+
+
+def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TF1's name
+    """``input``, with no gradient flowing through it."""
+    return ops.stop_gradient(input, name=name)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y``. As in TF1, a vector condition picks whole
+    rows of higher-rank ``x`` and ``y``."""
+    if x is None or y is None:
+        raise NotImplementedError("tf.where(condition) without x and y (returning the indices "
+                                  "of true elements) is not supported")
+    condition = _t(condition)
+    x_t = x if isinstance(x, Tensor) else None
+    rank = x_t.ndim if x_t is not None else np.ndim(x)
+    if condition.ndim == 1 and rank is not None and rank > 1:
+        condition = ops.reshape(condition, [-1] + [1] * (rank - 1))
+    return ops.where(condition, x, y, name=name)
+
+
+# -- reductions --------------------------------------------------------------------------------
+def _reduce(core_name: str, doc: str):
+    def build(input_tensor: Any, axis: Any = None, keepdims: bool | None = None,
+              name: str | None = None, reduction_indices: Any = None,
+              keep_dims: bool | None = None) -> Tensor:
+        if axis is None:
+            axis = reduction_indices
+        keep = bool(keepdims if keepdims is not None else keep_dims)
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        return getattr(ops, core_name)(input_tensor, axis=axis, keepdims=keep, name=name)
+
+    build.__doc__ = doc + " over ``axis`` (None: all); ``keepdims`` keeps reduced axes as 1."
+    return build
+
+
+reduce_sum = _reduce("sum", "Sum")
+reduce_mean = _reduce("mean", "Mean")
+reduce_max = _reduce("max", "Maximum")
+reduce_min = _reduce("min", "Minimum")
+reduce_logsumexp = _reduce("logsumexp", "``log(sum(exp(x)))``")
+
+
+def argmax(input: Any, axis: int | None = None, name: str | None = None,  # noqa: A002
+           dimension: int | None = None, output_type: Any = dtypes.int64) -> Tensor:
+    """Index of the largest element along ``axis`` (default 0, as in TF1)."""
+    return _arg("argmax", input, axis, name, dimension, output_type)
+
+
+def argmin(input: Any, axis: int | None = None, name: str | None = None,  # noqa: A002
+           dimension: int | None = None, output_type: Any = dtypes.int64) -> Tensor:
+    """Index of the smallest element along ``axis`` (default 0, as in TF1)."""
+    return _arg("argmin", input, axis, name, dimension, output_type)
+
+
+def _arg(core_name: str, x: Any, axis: Any, name: Any, dimension: Any, output_type: Any):
+    axis = axis if axis is not None else (dimension if dimension is not None else 0)
+    result = getattr(ops, core_name)(x, axis=int(axis), name=name)
+    return ops.cast(result, output_type)
+
+
+# -- linear algebra and shapes -----------------------------------------------------------------
+def _swap_last_two(x: Tensor) -> Tensor:
+    if x.ndim is None or x.ndim < 2:
+        raise ValueError(f"matmul: transposing '{x.name}' needs a known rank of at least 2")
+    perm = list(builtins.range(x.ndim - 2)) + [x.ndim - 1, x.ndim - 2]  # not tf.range
+    return ops.transpose(x, perm)
+
+
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
+           b_is_sparse: bool = False, name: str | None = None) -> Tensor:
+    """``a @ b``; ``transpose_a``/``transpose_b`` transpose the last two axes first."""
+    a, b = _t(a), _t(b)
+    if transpose_a or adjoint_a:  # real tensors only, so the adjoint is the transpose
+        a = _swap_last_two(a)
+    if transpose_b or adjoint_b:
+        b = _swap_last_two(b)
+    return ops.matmul(a, b, name=name)
+
+
+def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+    """``tensor`` with a new shape (one ``-1`` is inferred)."""
+    return ops.reshape(tensor, list(shape) if not isinstance(shape, int) else [shape], name=name)
+
+
+def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose",
+              conjugate: bool = False) -> Tensor:
+    """``a`` with its axes permuted (reversed by default)."""
+    return ops.transpose(a, perm, name=name)
+
+
+def expand_dims(input: Any, axis: int | None = None, name: str | None = None,  # noqa: A002
+                dim: int | None = None) -> Tensor:
+    """``input`` with a new axis of size 1 at ``axis``."""
+    return ops.expand_dims(input, axis if axis is not None else dim, name=name)
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None,  # noqa: A002
+            squeeze_dims: Any = None) -> Tensor:
+    """``input`` without its size-1 axes (or only those in ``axis``)."""
+    axis = axis if axis is not None else squeeze_dims
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return ops.squeeze(input, axis, name=name)
+
+
+def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
+    """``values`` joined along an existing ``axis``."""
+    return ops.concat(list(values), axis, name=name)
+
+
+def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
+    """``values`` joined along a new ``axis``."""
+    return ops.stack(list(values), axis=axis, name=name)
+
+
+def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None,
+           axis: int = 0, batch_dims: int = 0) -> Tensor:
+    """Slices of ``params`` along ``axis`` picked by ``indices``."""
+    if batch_dims:
+        raise NotImplementedError("gather: batch_dims is not supported")
+    return ops.gather(params, indices, axis=axis, name=name)
+
+
+def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = None,
+            axis: int | None = None, dtype: Any = None, name: str | None = None) -> Tensor:
+    """``on_value`` at each index and ``off_value`` elsewhere, along a new axis of ``depth``."""
+    if dtype is None:  # TF1: the dtype of on_value/off_value when given, else float32
+        given = on_value if on_value is not None else off_value
+        dtype = dtypes.float32 if given is None else dtypes.infer_value_dtype(given)
+    return ops.one_hot(indices, depth, on_value=1 if on_value is None else on_value,
+                       off_value=0 if off_value is None else off_value,
+                       axis=-1 if axis is None else axis, dtype=dtype, name=name)
+
+
+def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str | None = None,
+        constant_values: Any = 0) -> Tensor:
+    """``tensor`` padded by ``paddings`` (``[[before, after], ...]``); ``mode`` is CONSTANT
+    (with ``constant_values``), REFLECT or SYMMETRIC."""
+    return ops.pad(tensor, paddings, mode=mode.lower(), constant_values=constant_values,
+                   name=name)
+
+
+def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """``input`` repeated ``multiples[i]`` times along axis ``i``."""
+    return ops.tile(input, multiples, name=name)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const",
+             verify_shape: bool = False) -> Tensor:
+    """A tensor with a fixed value; a scalar ``value`` fills ``shape``."""
+    if verify_shape and shape is not None and np.shape(value) != tuple(shape):
+        raise TypeError(f"constant: expected shape {tuple(shape)}, got {np.shape(value)}")
+    return _constant(value, dtype=dtype, shape=shape, name=name)
+
+
+def zeros(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    """A constant of zeros."""
+    return _constant(np.zeros(shape, dtypes.as_dtype(dtype)), name=name)
+
+
+def ones(shape: Any, dtype: Any = dtypes.float32, name: str | None = None) -> Tensor:
+    """A constant of ones."""
+    return _constant(np.ones(shape, dtypes.as_dtype(dtype)), name=name)
+
+
+def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+    """A constant of shape ``dims`` filled with ``value``."""
+    return _constant(np.full(dims, value, dtypes.infer_value_dtype(value)), name=name)
+
+
+def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None,
+               optimize: bool = True) -> Tensor:
+    """Zeros with the shape (and dtype) of ``tensor``."""
+    result = ops.zeros_like(tensor, name=name)
+    return result if dtype is None else ops.cast(result, dtype)
+
+
+def ones_like(tensor: Any, dtype: Any = None, name: str | None = None,
+              optimize: bool = True) -> Tensor:
+    """Ones with the shape (and dtype) of ``tensor``."""
+    result = ops.ones_like(tensor, name=name)
+    return result if dtype is None else ops.cast(result, dtype)
+
+
+def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
+          name: str = "range") -> Tensor:
+    """A constant ``[start, start + delta, ...)`` below ``limit`` (Python numbers only)."""
+    if any(isinstance(v, Tensor) for v in (start, limit, delta)):
+        raise NotImplementedError("tf.range with tensor bounds is not supported")
+    values = np.arange(start, limit, delta) if limit is not None else np.arange(start)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_value_dtype(
+        values.tolist() if values.size else 0)
+    return _constant(values.astype(dtype), name=name)
+
+
+# -- randomness --------------------------------------------------------------------------------
+def set_random_seed(seed: int | None) -> None:
+    """Seed the default graph: its random ops and runs become reproducible."""
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+def random_uniform(shape: Any, minval: float = 0.0, maxval: float | None = None,
+                   dtype: Any = dtypes.float32, seed: int | None = None,
+                   name: str | None = None) -> Tensor:
+    """Uniform samples in ``[minval, maxval)`` (``maxval`` defaults to 1)."""
+    return ops.random_uniform(shape, minval=minval, maxval=1.0 if maxval is None else maxval,
+                              dtype=dtype, seed=seed, name=name)
+
+
+def random_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                  dtype: Any = dtypes.float32, seed: int | None = None,
+                  name: str | None = None) -> Tensor:
+    """Normal samples."""
+    return ops.random_normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed, name=name)
+
+
+def truncated_normal(shape: Any, mean: float = 0.0, stddev: float = 1.0,
+                     dtype: Any = dtypes.float32, seed: int | None = None,
+                     name: str | None = None) -> Tensor:
+    """Normal samples within two standard deviations of the mean."""
+    return ops.truncated_normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed,
+                                name=name)
+
+
+# -- logging and scopes ------------------------------------------------------------------------
+def Print(input_: Any, data: Sequence[Any], message: str | None = None,  # noqa: N802
+          first_n: int | None = None, summarize: int | None = None,
+          name: str | None = None) -> Tensor:
+    """``input_`` itself; each run that computes it prints ``message`` and the values of
+    ``data`` (the first ``summarize`` elements of each, default 3) to stderr."""
+    if first_n is not None and first_n >= 0:
+        raise NotImplementedError("tf.Print(first_n=...) is not supported")
+    return ops.print_tensors(input_, list(data), message=message or "",
+                             summarize=3 if summarize is None else summarize, name=name)
+
+
+@contextlib.contextmanager
+def name_scope(name: str | None, default_name: str | None = None,
+               values: Any = None) -> Iterator[str]:
+    """Prefix the names of new ops with ``name/`` (made unique). As in TF1, a name ending in
+    ``/`` re-enters that exact scope, and ``None`` (without a default) goes to the root."""
+    graph = get_default_graph()
+    name = name if name is not None else default_name
+    if name is None or name == "":
+        with absolute_name_scope(graph, "") as scope:
+            yield scope
+    elif name.endswith("/"):
+        with absolute_name_scope(graph, name) as scope:
+            yield scope
+    else:
+        with graph.name_scope(name) as scope:
+            yield scope
