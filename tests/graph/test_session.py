@@ -100,7 +100,8 @@ def test_bad_feeds_are_clear_errors_and_the_session_survives(model, feed, error,
 
 def test_missing_feed_names_the_placeholder(model):
     x, w, y, step, s = model
-    with pytest.raises(lk.InvalidArgumentError, match=r"must feed a value for placeholder 'x'.*float32.*\(2,\)"):
+    message = r"must feed a value for placeholder 'x'.*float32.*\(2,\)"
+    with pytest.raises(lk.InvalidArgumentError, match=message):
         s.run(y)
     assert s.run(y, {x: [2.0, 0.0]}) == pytest.approx(1.0)
 
