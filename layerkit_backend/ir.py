@@ -48,6 +48,10 @@ class ProgramSpec:
     state_keys: tuple[str, ...]
     n_fetches: int
     update_keys: tuple[str, ...]
+    # Every op rounds its own result: no fusing ``a * b + c`` into one fused multiply-add, which
+    # rounds once. numpy and TensorFlow 1's CPU kernels round each op, so results match theirs to
+    # the last bit; XLA contracts by default, which is faster and (slightly) more accurate.
+    strict_float: bool = False
 
     @property
     def feeds(self) -> tuple[int, ...]:

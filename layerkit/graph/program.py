@@ -31,10 +31,12 @@ def lower_program(
     fetches: Sequence[Tensor],
     updates: Sequence[tuple[Variable, Tensor]],
     fed: Sequence[Tensor] = (),
+    strict_float: bool = False,
 ) -> Lowered:
     """Lower a run that computes ``fetches`` and stores ``updates``, given the ``fed`` tensors.
 
-    Raises if a needed placeholder is not fed.
+    Raises if a needed placeholder is not fed. ``strict_float`` asks the backend to round every
+    op's result (see ``ProgramSpec``).
     """
     keys = [v.key for v, _ in updates]
     duplicates = {k for k in keys if keys.count(k) > 1}
@@ -59,7 +61,7 @@ def lower_program(
     inputs = [*placeholders, *variables]
     function = lower_function(inputs, values)
     spec = ProgramSpec(function, len(placeholders), tuple(v.key for v in variables),
-                       len(fetches), tuple(keys))
+                       len(fetches), tuple(keys), strict_float)
     return Lowered(spec, tuple(placeholders), tuple(variables))
 
 

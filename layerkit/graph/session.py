@@ -28,15 +28,23 @@ def get_default_session() -> Session | None:
 
 
 class Session:
-    """Runs parts of ``graph`` (the default graph) on ``backend`` (the active backend)."""
+    """Runs parts of ``graph`` (the default graph) on ``backend`` (the active backend).
+
+    ``strict_float=True`` makes every op round its own result (no fused multiply-adds), as
+    numpy and TensorFlow 1's CPU kernels do; ``layerkit.compat.v1.Session`` sets it.
+    """
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
-                 backend: str | None = None):
+                 backend: str | None = None, strict_float: bool = False):
         self.graph = graph or get_default_graph()
         self.backend = (layerkit_backend.get_backend(backend) if backend
                         else layerkit_backend.backend())
+        self.strict_float = strict_float
         self._state: dict[str, Any] = {}
-        self._programs: dict[tuple, tuple[Lowered, Any]] = {}
+        # Compiled programs hold no state, so sessions of one graph share them.
+        cache = self.graph.__dict__.setdefault("_compiled_programs", {})
+        self._programs: dict[tuple, tuple[Lowered, Any]] = cache.setdefault(
+            (self.backend.name, strict_float), {})
         self._closed = False
         self._runs = 0
         self._graph_context = None
@@ -53,13 +61,8 @@ class Session:
         structure = _flatten(fetches, leaves, self.graph)
         tensors, targets = self._split(leaves)
         feeds = self._check_feeds(feed_dict or {})
-        updates, extra = _state_effects(tensors, targets)
         fed = tuple(sorted(feeds, key=lambda t: (t.op.order, t.index)))
-        key = (tuple(tensors), tuple(targets), fed)
-        if key not in self._programs:
-            lowered = lower_program([*tensors, *extra], updates, fed)
-            self._programs[key] = (lowered, self.backend.compile(lowered.spec))
-        lowered, program = self._programs[key]
+        lowered, program = self._program((tuple(tensors), tuple(targets), fed))
         for v in lowered.variables:
             if v.key not in self._state:
                 raise FailedPreconditionError(
@@ -71,6 +74,18 @@ class Session:
         self._state.update(new_state)
         results = {t: _to_host(self.backend, v) for t, v in zip(tensors, values)}
         return _rebuild(structure, results)
+
+    def _program(self, key: tuple) -> tuple[Lowered, Any]:
+        """The compiled program for (fetched tensors, target ops, fed placeholders), made once.
+
+        Ops never change once built, so what a key needs is fixed: the graph walks, lowering and
+        compilation happen on the first run only."""
+        if key not in self._programs:
+            tensors, targets, fed = key
+            updates, extra = _state_effects(list(tensors), list(targets))
+            lowered = lower_program([*tensors, *extra], updates, fed, self.strict_float)
+            self._programs[key] = (lowered, self.backend.compile(lowered.spec))
+        return self._programs[key]
 
     def _seed(self) -> int:
         """The seed of the next run: it changes run to run, and repeats session to session.
@@ -132,7 +147,6 @@ class Session:
         """Release the variable values and compiled programs."""
         self._closed = True
         self._state.clear()
-        self._programs.clear()
 
     def as_default(self):
         return _DefaultSession(self)
@@ -154,8 +168,8 @@ class InteractiveSession(Session):
     notebooks), so ``tensor.eval()`` and ``op.run()`` work without a ``with`` block."""
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
-                 backend: str | None = None):
-        super().__init__(target, graph, config, backend)
+                 backend: str | None = None, strict_float: bool = False):
+        super().__init__(target, graph, config, backend, strict_float)
         _default_sessions.append(self)
 
     def close(self) -> None:

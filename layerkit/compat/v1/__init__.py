@@ -31,6 +31,7 @@ from layerkit.compat.v1.initializers import RandomUniform as random_uniform_init
 from layerkit.compat.v1.initializers import TruncatedNormal as truncated_normal_initializer
 from layerkit.compat.v1.initializers import VarianceScaling as variance_scaling_initializer
 from layerkit.compat.v1.initializers import Zeros as zeros_initializer
+from layerkit.compat.v1.session import InteractiveSession, Session
 from layerkit.compat.v1.variables import (
     AUTO_REUSE,
     Variable,
@@ -54,7 +55,7 @@ from layerkit.graph.graph import (
     reset_default_graph,
 )
 from layerkit.graph.opdef import convert_to_tensor
-from layerkit.graph.session import InteractiveSession, Session, get_default_session
+from layerkit.graph.session import get_default_session
 from layerkit.graph.variables import (
     global_variables_initializer,
     group,

@@ -1,0 +1,140 @@
+"""Softmax, convolution and pooling, lowered to jax.numpy / jax.lax (channels_last).
+
+Pooling is the max (or sum) of strided slices, one per window position: on XLA:CPU that beat
+``lax.reduce_window`` by 1.6x (docs: DESIGN.md, performance facts). Max pooling gets a custom
+JVP so that the gradient goes to the first largest element of each window, as in TensorFlow and
+the numpy backend (JAX's own rule for ``maximum`` would split it among ties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from layerkit_backend.jax.ops.linalg import precision
+from layerkit_backend.jax.registry import deflower
+
+
+# -- softmax ----------------------------------------------------------------------------------
+@deflower("softmax")
+def softmax(x, *, axis):
+    return jax.nn.softmax(x, axis=axis)
+
+
+@deflower("log_softmax")
+def log_softmax(x, *, axis):
+    return jax.nn.log_softmax(x, axis=axis)
+
+
+# -- window geometry --------------------------------------------------------------------------
+def _pads(sizes, spans, strides, padding) -> list[tuple[int, int]]:
+    """(before, after) padding of each spatial dim: TensorFlow's "same" arithmetic (output
+    ``ceil(size / stride)``, the odd element after), or none for "valid"."""
+    if padding == "valid":
+        return [(0, 0)] * len(sizes)
+    pads = []
+    for size, span, stride in zip(sizes, spans, strides):
+        total = max((-(-size // stride) - 1) * stride + span - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _pad(x, pads, fill):
+    if not any(a or b for a, b in pads):
+        return x
+    return jnp.pad(x, [(0, 0), *pads, (0, 0)], constant_values=jnp.asarray(fill, x.dtype))
+
+
+def _out_sizes(padded_sizes, spans, strides) -> tuple[int, ...]:
+    return tuple((size - span) // stride + 1
+                 for size, span, stride in zip(padded_sizes, spans, strides))
+
+
+def _taps(xp, window, strides, out_sizes) -> Iterator:
+    """For each window position (row-major), the strided slice ``(batch, *out, channels)`` of
+    the padded input that it covers in every window."""
+    for tap in np.ndindex(*window):
+        index = tuple(slice(t, t + (o - 1) * s + 1, s) for t, o, s in zip(tap, out_sizes, strides))
+        yield xp[(slice(None), *index, slice(None))]
+
+
+# -- convolution ------------------------------------------------------------------------------
+def _dimension_numbers(n: int) -> tuple[str, str, str]:
+    spatial = "DHW"[-n:] if n <= 3 else "".join(chr(ord("a") + i) for i in range(n))
+    return f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"
+
+
+@deflower("conv")
+def conv(x, kernel, *, strides, padding, dilation_rate):
+    n = len(strides)
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:n], dilation_rate)]
+    return jax.lax.conv_general_dilated(
+        x, kernel, window_strides=tuple(strides),
+        padding=_pads(x.shape[1:-1], spans, strides, padding),
+        rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n),
+        precision=precision())
+
+
+# -- pooling ----------------------------------------------------------------------------------
+def _pool_taps(x, pool_size, strides, padding, fill):
+    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    xp = _pad(x, pads, fill)
+    out = _out_sizes(xp.shape[1:-1], pool_size, strides)
+    return list(_taps(xp, pool_size, strides, out)), pads
+
+
+@partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _max_pool(x, pool_size, strides, padding):
+    taps, _ = _pool_taps(x, pool_size, strides, padding, -jnp.inf)
+    out = taps[0]
+    for tap in taps[1:]:
+        out = jnp.maximum(out, tap)
+    return out
+
+
+@_max_pool.defjvp
+def _max_pool_jvp(pool_size, strides, padding, primals, tangents):
+    # The tangent of each window is the tangent of its first largest element (row-major).
+    (x,), (t,) = primals, tangents
+    out = _max_pool(x, pool_size, strides, padding)
+    x_taps, _ = _pool_taps(x, pool_size, strides, padding, -jnp.inf)
+    t_taps, _ = _pool_taps(t, pool_size, strides, padding, 0)
+    tangent = jnp.zeros_like(out)
+    taken = jnp.zeros(out.shape, bool)
+    for x_tap, t_tap in zip(x_taps, t_taps):
+        wins = (x_tap == out) & ~taken
+        tangent = jnp.where(wins, t_tap, tangent)
+        taken = taken | wins
+    return out, tangent
+
+
+@deflower("max_pool")
+def max_pool(x, *, pool_size, strides, padding):
+    # -inf padding never wins: every "same" window covers at least one real element.
+    return _max_pool(x, tuple(pool_size), tuple(strides), padding)
+
+
+def _window_counts(x_shape, pool_size, strides, pads, dtype) -> np.ndarray:
+    """How many real (not padding) elements each window covers, shaped ``(1, *out, 1)``; known
+    from the shapes alone, so computed with numpy while tracing."""
+    n = len(pool_size)
+    counts = np.ones((1,) * (n + 2), dtype)
+    for i, (size, p, s, (before, after)) in enumerate(zip(x_shape[1:-1], pool_size, strides,
+                                                          pads)):
+        start = np.arange((size + before + after - p) // s + 1) * s - before
+        along = np.minimum(start + p, size) - np.maximum(start, 0)
+        counts = counts * along.astype(dtype).reshape((1,) * (i + 1) + (-1,) + (1,) * (n - i))
+    return counts
+
+
+@deflower("avg_pool")
+def avg_pool(x, *, pool_size, strides, padding):
+    taps, pads = _pool_taps(x, pool_size, strides, padding, 0)
+    total = taps[0]
+    for tap in taps[1:]:
+        total = total + tap
+    return total / _window_counts(x.shape, pool_size, strides, pads, x.dtype)

@@ -1,0 +1,68 @@
+"""A ``ProgramSpec`` as one ``jax.jit``-compiled function ``(state, feeds, seed) -> (fetches,
+new_state)``.
+
+The function is traced (and compiled by XLA) on the first call and again only when the shape or
+dtype of an input changes: jit's own cache is keyed by them. The state a program both reads and
+updates is donated, so XLA may write the new values into the old buffers instead of allocating.
+State that is only read is not donated: its buffers stay the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+
+from layerkit_backend.ir import ProgramSpec
+from layerkit_backend.jax import ops  # noqa: F401  (registers the lowerings)
+from layerkit_backend.jax.evaluator import Evaluator
+
+
+class CompileCounter:
+    """Counts traces; a trace happens exactly when jit compiles for a new input signature."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class JaxProgram:
+    """A compiled program; calling it runs one XLA executable."""
+
+    def __init__(self, spec: ProgramSpec, counter: CompileCounter | None = None):
+        self.spec = spec
+        self.compilations = 0  # how many times this program was traced and compiled
+        self._counter = counter
+        updated = set(spec.update_keys)
+        self._donated = tuple(k for k in spec.state_keys if k in updated)
+        self._kept = tuple(k for k in spec.state_keys if k not in updated)
+        self._jitted = jax.jit(self._trace, donate_argnums=(0,),
+                               compiler_options=_compiler_options(spec))
+
+    def __call__(self, state: Mapping[str, Any], feeds: Sequence[Any],
+                 seed: int) -> tuple[list[Any], dict[str, Any]]:
+        donated = {k: state[k] for k in self._donated}
+        kept = {k: state[k] for k in self._kept}
+        return self._jitted(donated, kept, list(feeds), int(seed))
+
+    def _trace(self, donated: dict[str, Any], kept: dict[str, Any], feeds: list[Any],
+               seed: Any) -> tuple[list[Any], dict[str, Any]]:
+        # Python code here runs only while jit traces, i.e. once per compilation.
+        self.compilations += 1
+        if self._counter is not None:
+            self._counter.count += 1
+        state = {**donated, **kept}
+        inputs = [*feeds, *(state[k] for k in self.spec.state_keys)]
+        outputs = Evaluator(self.spec.function, jax.random.key(seed)).run(inputs)
+        n = self.spec.n_fetches
+        return outputs[:n], dict(zip(self.spec.update_keys, outputs[n:]))
+
+
+def _compiler_options(spec: ProgramSpec) -> dict[str, Any] | None:
+    """XLA options for ``spec``. Strict float semantics on CPU: without LLVM's optimizations,
+    XLA:CPU does not contract ``a * b + c`` into fused multiply-adds, so every op rounds as in
+    numpy and TF1's CPU kernels (an MLP training step costs ~15% more). Matrix products still
+    run in their optimized library kernels. GPUs keep their default: there, contraction stays."""
+    if spec.strict_float and jax.default_backend() == "cpu":
+        return {"xla_backend_optimization_level": 0}
+    return None
