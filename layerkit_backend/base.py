@@ -32,5 +32,9 @@ class Backend(Protocol):
     def asarray(self, value: Any, dtype: np.dtype) -> Any:
         """A host value (numpy array, scalar, list) as this backend's array type."""
 
+    def feed(self, value: Any, dtype: np.dtype) -> Any:
+        """A fed value, ready to pass to a compiled program. Later changes the caller makes to
+        ``value`` never reach the program."""
+
     def to_numpy(self, value: Any) -> np.ndarray:
         """A backend array back on the host as a numpy array."""

@@ -124,7 +124,7 @@ class Session:
                     f"Cannot feed '{t.name}': only placeholders can be fed, and it is the "
                     f"output of a {t.op.type} op"
                 )
-            feeds[t] = self.backend.asarray(_checked_feed(t, value), t.dtype)
+            feeds[t] = self.backend.feed(_checked_feed(t, value), t.dtype)
         return feeds
 
     # -- state ---------------------------------------------------------------------------------

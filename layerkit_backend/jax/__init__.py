@@ -110,6 +110,14 @@ class JaxBackend:
             return self._transfer(array.copy())
         return jax.device_put(array, self.device, may_alias=False).block_until_ready()
 
+    def feed(self, value: Any, dtype: np.dtype) -> Any:
+        """A fed value: on JAX's default device, a private host copy that the program call
+        transfers itself (jit's C++ argument path, overlapping with the previous step's work);
+        on a chosen device, a device array there (``asarray``)."""
+        if self.device is None:
+            return np.array(value, dtype=dtype)  # a copy: the caller may reuse its buffer
+        return self.asarray(value, dtype)
+
     def to_numpy(self, value: Any) -> np.ndarray:
         """A device array copied to the host (a writable numpy array)."""
         return np.array(value)
