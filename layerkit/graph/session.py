@@ -8,7 +8,7 @@ values change only when a run succeeds, so a failed run leaves the session usabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -128,9 +128,17 @@ class Session:
         return feeds
 
     # -- state ---------------------------------------------------------------------------------
-    def variable_values(self) -> dict[str, np.ndarray]:
-        """The current values of the initialized variables, by key, as numpy arrays."""
-        return {k: self.backend.to_numpy(v) for k, v in self._state.items()}
+    def variable_values(self, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """The current values of the initialized variables (or of ``keys``), by key, as numpy
+        arrays."""
+        if keys is None:
+            return {k: self.backend.to_numpy(v) for k, v in self._state.items()}
+        values = {}
+        for key in keys:
+            if key not in self._state:
+                raise FailedPreconditionError(f"Attempting to use uninitialized value {key}")
+            values[key] = self.backend.to_numpy(self._state[key])
+        return values
 
     def load_variable_values(self, values: Mapping[str, Any]) -> None:
         """Set variables by key (as ``Saver.restore`` does); shapes and dtypes are checked."""
