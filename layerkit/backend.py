@@ -28,7 +28,10 @@ _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_
 def get_graph() -> Graph:
     """The graph Keras layers build their ops in."""
     if _state["graph"] is None:
+        from layerkit.utils.rng_utils import get_random_seed
+
         _state["graph"] = Graph()
+        _state["graph"].seed = get_random_seed()  # set_random_seed survives clear_session()
     return _state["graph"]
 
 
@@ -129,6 +132,18 @@ class KerasVariable(Variable):
     @property
     def value(self) -> np.ndarray:
         return self.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        if in_symbolic_scope():  # a trace must not freeze the current value into a constant
+            return super().__array__(dtype, copy)
+        value = self.numpy()
+        return value if dtype is None else value.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(np.asarray(self))
+
+    def __int__(self) -> int:
+        return int(np.asarray(self))
 
     @property
     def path(self) -> str:

@@ -1,5 +1,6 @@
-"""Small data sets: ``digits`` ships inside the package, so demos and tests work offline."""
+"""Data sets: ``digits`` ships inside the package, so demos and tests work offline; ``mnist``
+is downloaded once (as Keras does) into ``$LAYERKIT_HOME/datasets``."""
 
-from layerkit.datasets import digits
+from layerkit.datasets import digits, mnist
 
-__all__ = ["digits"]
+__all__ = ["digits", "mnist"]

@@ -1,3 +1,3 @@
 """Importing this package registers every numpy kernel."""
 
-from layerkit_backend.numpy.ops import array, control, linalg, math, nn, random  # noqa: F401
+from layerkit_backend.numpy.ops import array, control, linalg, math, nn, random, special  # noqa: F401

@@ -43,10 +43,10 @@ class OpCase:
 
 
 def all_cases() -> list[OpCase]:
-    from tests.graph.cases import array, control, linalg, math, nn, random
+    from tests.graph.cases import array, control, linalg, math, nn, random, special
 
     cases: list[OpCase] = []
-    for module in (math, array, linalg, nn, random, control):
+    for module in (math, array, linalg, nn, random, control, special):
         cases.extend(module.CASES)
     return cases
 
