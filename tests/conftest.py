@@ -8,6 +8,7 @@ import pytest
 
 import layerkit.graph as lk
 import layerkit_backend
+from tests.keras_fixtures import keras  # noqa: F401  (the `keras` fixture, for every test)
 
 
 def _backends() -> list[str]:

@@ -90,3 +90,10 @@ def test_linear_regression_fits_saves_and_restores(active_backend, capsys, monke
     assert tf.train.latest_checkpoint(str(logdir)) == kept[-1]
     restored = np.array(out[9].strip("[]").split(), dtype=float)
     assert not np.allclose(restored, estimate, atol=1e-4)  # step 50's weights, not the last
+
+
+def test_digits_mlp_learns(active_backend, capsys, monkeypatch):
+    run_example("tf1_digits_mlp.py", active_backend, "--epochs", "10", monkeypatch=monkeypatch)
+    out = capsys.readouterr().out
+    accuracy = float(out.rsplit("test accuracy:", 1)[1].split()[0])
+    assert out.count("epoch ") == 10 and accuracy >= 0.95

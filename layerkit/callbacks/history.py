@@ -1,0 +1,60 @@
+"""``History`` (what ``fit`` returns) and ``ProgbarLogger`` (the progress display)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layerkit.callbacks.callback import Callback
+
+
+class History(Callback):
+    """Records the logs of every epoch: ``history.history["loss"]`` is the loss per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self
+
+
+def format_logs(logs: dict[str, Any]) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """verbose=1: a tqdm bar per epoch with the running metrics; verbose=2: one line per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self._bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        verbose, epochs = self.params.get("verbose", 1), self.params.get("epochs", 1)
+        if verbose == 1:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.params.get("steps"), unit="step", leave=True,
+                             desc=f"Epoch {epoch + 1}/{epochs}", dynamic_ncols=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(format_logs(logs or {}), refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.set_postfix_str(format_logs(logs or {}))
+            self._bar.close()
+            self._bar = None
+        elif self.params.get("verbose") == 2:
+            print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)} - {format_logs(logs or {})}",
+                  flush=True)

@@ -1,0 +1,80 @@
+"""Layers. Each creates its weights in ``build`` and its ops in ``call``.
+
+Layer classes load from their modules on first use (``layerkit.layers.Conv2D`` imports
+``convolutional``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from layerkit.layers.core import Activation, Dense, Dropout, Flatten
+from layerkit.layers.input_layer import Input, InputLayer
+from layerkit.layers.layer import Layer
+
+# Class name -> module, for the layers not imported above.
+_LAZY = {
+    **dict.fromkeys(["Reshape", "Permute", "RepeatVector"], "reshaping"),
+    **dict.fromkeys(["Conv1D", "Conv2D"], "convolutional"),
+    **dict.fromkeys(["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+                     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+                     "GlobalMaxPooling2D"], "pooling"),
+    **dict.fromkeys(["SimpleRNN", "LSTM", "GRU"], "recurrent"),
+    "Embedding": "embedding",
+    **dict.fromkeys(["BatchNormalization", "LayerNormalization"], "normalization"),
+    **dict.fromkeys(["Concatenate", "Add", "Multiply", "Average"], "merging"),
+}
+# Keras's aliases.
+_ALIASES = {"MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
+            "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
+            "GlobalAvgPool1D": "GlobalAveragePooling1D",
+            "GlobalAvgPool2D": "GlobalAveragePooling2D",
+            "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
+            "Convolution1D": "Conv1D", "Convolution2D": "Conv2D"}
+
+__all__ = sorted(["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
+                  "deserialize", "serialize", *_LAZY, *_ALIASES])
+
+
+def __getattr__(name: str) -> Any:
+    name = _ALIASES.get(name, name)
+    if name in _LAZY:
+        module = importlib.import_module(f"layerkit.layers.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'layerkit.layers' has no attribute {name!r}")
+
+
+def _registry() -> dict[str, type]:
+    """Every built-in layer class by name, for ``deserialize`` (no imports named by a file)."""
+    from layerkit import models
+
+    classes = {name: obj for name, obj in globals().items()
+               if isinstance(obj, type) and issubclass(obj, Layer)}
+    for name in _LAZY:
+        try:
+            classes[name] = __getattr__(name)
+        except (ImportError, AttributeError):
+            continue  # a layer family not available in this build
+    classes.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
+    return classes
+
+
+def serialize(layer: Layer) -> dict[str, Any]:
+    """``{"class_name": ..., "config": ...}``, as Keras writes layers."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
+    """A layer from ``serialize``'s output. Only built-in classes and ``custom_objects`` are
+    accepted; any other class name is refused, naming it."""
+    name = config.get("class_name")
+    classes = {**_registry(), **(custom_objects or {})}
+    if name not in classes:
+        raise ValueError(f"Unknown layer class {name!r}: it is neither built in nor passed in "
+                         "custom_objects")
+    cls = classes[name]
+    inner = config.get("config", {})
+    if name == "Sequential":
+        return cls.from_config(inner, custom_objects=custom_objects)
+    return cls.from_config(inner)

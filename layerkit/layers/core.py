@@ -1,0 +1,132 @@
+"""Core layers: ``Dense``, ``Activation``, ``Dropout``, ``Flatten``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from layerkit import activations, initializers, regularizers
+from layerkit.graph import ops
+from layerkit.graph.shapes import fmt
+from layerkit.layers.layer import Layer
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)`` over the last axis of the inputs."""
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, lora_rank: int | None = None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense '{self.name}': units must be a positive int, got {units!r}")
+        if lora_rank is not None or kernel_constraint is not None or bias_constraint is not None:
+            raise NotImplementedError(f"Dense '{self.name}': lora_rank and constraints are not "
+                                      "supported")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build(self, input_shape: Any) -> None:
+        if input_shape is None or len(input_shape) < 1 or input_shape[-1] is None:
+            raise ValueError(f"the last dimension of the inputs must be known, got "
+                             f"{fmt(input_shape)}")
+        self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.bias = (self.add_weight((self.units,), self.bias_initializer,
+                                     regularizer=self.bias_regularizer, name="bias")
+                     if self.use_bias else None)
+        self.built = True
+
+    def call(self, inputs):
+        expected = self.kernel.shape[0]
+        if inputs.shape is not None and inputs.shape[-1] not in (None, expected):
+            raise ValueError(f"Dense '{self.name}' expects inputs whose last dimension is "
+                             f"{expected}, got shape {fmt(inputs.shape)}")
+        outputs = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Activation(Layer):
+    """Applies an activation function (a name such as ``"relu"``, or a callable)."""
+
+    def __init__(self, activation: Any, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """In training, zeroes each input with probability ``rate`` and scales the rest by
+    ``1 / (1 - rate)``; in inference, passes inputs through."""
+
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), got {rate!r}")
+        if noise_shape is not None:
+            raise NotImplementedError(f"Dropout '{self.name}': noise_shape is not supported")
+        self.rate = float(rate)
+        self.seed = seed
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0.0:
+            return inputs
+        keep = ops.random_bernoulli(inputs, p=1.0 - self.rate, dtype=inputs.dtype,
+                                    seed=self.seed)
+        return inputs * keep * (1.0 / (1.0 - self.rate))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Reshapes ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)``."""
+
+    def __init__(self, data_format: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def call(self, inputs):
+        rest = inputs.shape[1:] if inputs.shape is not None else None
+        if rest is None or any(d is None for d in rest):
+            raise ValueError(f"Flatten '{self.name}' needs every non-batch dimension known, got "
+                             f"{fmt(inputs.shape)}")
+        return ops.reshape(inputs, (-1, math.prod(rest)))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], math.prod(input_shape[1:]))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "data_format": self.data_format}

@@ -1,0 +1,432 @@
+"""The ``Layer`` base class: weights created in ``build``, ops built in ``call``.
+
+Calling a layer on symbolic tensors (from ``keras.Input``) builds it if needed, applies ``call``
+in the Keras graph, and records the call (a *node*), so a functional ``Model`` can later replay
+the same computation on fresh inputs — once with ``training=True`` for its train program and
+once with ``training=False`` for inference. Calling a layer on arrays computes the result at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from layerkit import backend as K
+from layerkit.graph import Tensor, dtypes
+from layerkit.graph.shapes import fmt
+
+_ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape"}
+
+
+@dataclass
+class Node:
+    """One recorded call: ``outputs = layer(*args, **kwargs)`` on symbolic tensors."""
+
+    layer: Layer
+    args: tuple
+    kwargs: dict
+    outputs: Any
+
+
+class _CallContext:
+    """What a model's trace asks of the layers it calls: the training flag, and whether calls
+    are recorded (only when a user builds a model, not when a model replays itself)."""
+
+    def __init__(self):
+        self.training: bool | None = None
+        self.recording = True
+        self.updates: list[Tensor] = []  # state updates layers ask for (batch-norm statistics)
+        self.losses: list[Tensor] = []  # losses layers add (activity regularization, add_loss)
+
+
+_context = _CallContext()
+
+
+@dataclass
+class Traced:
+    """What the layers called during one trace added: state updates and losses."""
+
+    updates: list[Tensor]
+    losses: list[Tensor]
+
+
+@contextlib.contextmanager
+def tracing(training: bool) -> Iterator[Traced]:
+    """Calls inside see ``training`` and are not recorded: a model tracing one of its programs.
+    Yields the ``Traced`` record that collects the updates and losses the layers add."""
+    traced = Traced([], [])
+    saved = (_context.training, _context.recording, _context.updates, _context.losses)
+    _context.training, _context.recording = training, False
+    _context.updates, _context.losses = traced.updates, traced.losses
+    try:
+        with K.symbolic_scope():
+            yield traced
+    finally:
+        _context.training, _context.recording, _context.updates, _context.losses = saved
+
+
+def snake_case(name: str) -> str:
+    """Keras's default-name rule: ``Conv2D`` -> ``conv2d``, ``MaxPooling2D`` ->
+    ``max_pooling2d``."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Layer:
+    """Base class of layers. Subclasses create weights in ``build(input_shape)`` with
+    ``add_weight`` and compute outputs in ``call(inputs)`` (taking ``training`` if they behave
+    differently in training), and list their constructor arguments in ``get_config``."""
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
+                 dtype: Any = None, autocast: bool = True, name: str | None = None, **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unrecognized keyword argument(s) "
+                            f"{', '.join(sorted(unknown))}")
+        if name is None:
+            prefix = snake_case(type(self).__name__)
+            uid = K.get_uid(prefix)
+            name = prefix if uid == 1 else f"{prefix}_{uid - 1}"
+        self.name = name
+        self.dtype = dtypes.as_dtype(dtype or K.floatx()).name
+        self._trainable = bool(trainable)
+        self._weights: list[K.KerasVariable] = []
+        self._regularizers: list[tuple[K.KerasVariable, Any]] = []
+        self._updates_fn = None
+        self._layers: list[Layer] = []
+        self._inbound_nodes: list[Node] = []
+        self.built = False
+        from layerkit import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._batch_input_shape = _batch_input_shape(kwargs)
+
+    # -- tracking sublayers (a layer or model that holds layers as attributes) ------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "_layers" and hasattr(self, "_layers"):
+            for candidate in (value if isinstance(value, list | tuple) else [value]):
+                if isinstance(candidate, Layer) and candidate is not self \
+                        and candidate not in self._layers:
+                    self._layers.append(candidate)
+        object.__setattr__(self, name, value)
+
+    # -- to override -----------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for inputs of ``input_shape`` (the batch dimension is None)."""
+        self.built = True
+
+    def call(self, inputs: Any, *args, **kwargs) -> Any:
+        """The layer's computation on symbolic tensors."""
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for ``input_shape``, by tracing ``call`` on a placeholder."""
+        graph = K.get_graph()
+        with graph.as_default(), K.symbolic_scope():
+            probe = _placeholder_like(input_shape, self.dtype)
+            out = self(probe)
+        return _shapes_of(out)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that recreate this layer (not its weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    # -- calling ----------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs) -> Any:
+        inputs = args[0] if args else kwargs.get("inputs")
+        if not _any_symbolic(inputs):
+            return self._call_on_values(*args, **kwargs)
+        self._check_graph(inputs)
+        if not self.built:
+            self._build_for(inputs)
+        call_kwargs = self._call_kwargs(kwargs)
+        graph = K.get_graph()
+        with graph.as_default(), graph.name_scope(self.name):
+            outputs = self.call(*args, **call_kwargs)
+            outputs = _distinct_from_inputs(outputs, args)
+        self._output_shape = _shapes_of(outputs)  # for summary()
+        if self.activity_regularizer is not None:
+            for t in _flatten(outputs):
+                self.add_loss(self.activity_regularizer(t))
+        if _context.recording:
+            # Record the call as the user made it: a replay must see its own training flag.
+            node = Node(self, args, kwargs, outputs)
+            self._inbound_nodes.append(node)
+            for index, t in enumerate(_flatten(outputs)):
+                t._keras_history = (self, len(self._inbound_nodes) - 1, index)
+        return outputs
+
+    def _call_kwargs(self, kwargs: dict) -> dict:
+        """``kwargs`` for ``call``: ``training`` filled in from the trace if ``call`` takes it,
+        and dropped if it does not (as Keras does, so models can pass it to every layer)."""
+        params = inspect.signature(self.call).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        call_kwargs = dict(kwargs)
+        if "training" in params:
+            if call_kwargs.get("training") is None:
+                call_kwargs["training"] = bool(_context.training)
+        elif not takes_any:
+            call_kwargs.pop("training", None)
+        return call_kwargs
+
+    def _build_for(self, inputs: Any) -> None:
+        shapes = _shapes_of(inputs)
+        graph = K.get_graph()
+        with graph.as_default(), graph.name_scope(None):
+            try:
+                self.build(shapes)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"Layer '{self.name}' ({type(self).__name__}) cannot take "
+                                  f"inputs of shape {_fmt_shapes(shapes)}: {error}") from None
+        self.built = True
+
+    def _check_graph(self, inputs: Any) -> None:
+        for t in _flatten(inputs):
+            if isinstance(t, Tensor) and t.graph is not K.get_graph() \
+                    and not K.get_graph().is_ancestor_of(t.graph):
+                raise ValueError(
+                    f"Layer '{self.name}' was called on tensor '{t.name}', which is not a Keras "
+                    "tensor of the current session (was clear_session() called in between?)"
+                )
+
+    def _call_on_values(self, inputs: Any, *args, **kwargs) -> Any:
+        """Compute the layer on arrays: trace it on placeholders, run, return numpy."""
+        arrays = [np.asarray(a) for a in _flatten(inputs)]
+        with tracing(training=bool(kwargs.get("training"))) as traced:
+            placeholders = [_ops_placeholder(a) for a in arrays]
+            outputs = self(_pack_like(inputs, placeholders), *args, **kwargs)
+        # State updates the call asked for (batch-norm statistics in training) apply now.
+        values, _ = K.get_session().run([outputs, traced.updates],
+                                        dict(zip(placeholders, arrays)))
+        return values
+
+    # -- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none",
+                   name: str | None = None) -> K.KerasVariable:
+        """A new weight of this layer, initialized now (on the host, see ``initializers``)."""
+        from layerkit import initializers, regularizers
+
+        if constraint is not None:
+            raise NotImplementedError(f"Layer '{self.name}': weight constraints are not supported")
+        dtype = dtypes.as_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtypes.is_floating(dtype) else "zeros"
+        shape = tuple(int(d) for d in (shape or ()))
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or f"variable_{len(self._weights)}"
+        var = K.variable(value, name=f"{self.name}/{name}", dtype=dtype, trainable=trainable)
+        self._weights.append(var)
+        if regularizer is not None:
+            self._regularizers.append((var, regularizers.get(regularizer)))
+        return var
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self) -> list[K.KerasVariable]:
+        """Every weight of this layer and its sublayers, in creation order, each once."""
+        seen: dict[int, K.KerasVariable] = {}
+        for v in self._weights:
+            seen.setdefault(id(v), v)
+        for layer in self._layers:
+            for v in layer.weights:
+                seen.setdefault(id(v), v)
+        return list(seen.values())
+
+    @property
+    def trainable_weights(self) -> list[K.KerasVariable]:
+        if not self.trainable:
+            return []
+        own = [v for v in self._weights if v.trainable]
+        nested = [v for layer in self._layers for v in layer.trainable_weights]
+        return _unique(own + nested)
+
+    @property
+    def non_trainable_weights(self) -> list[K.KerasVariable]:
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    @property
+    def variables(self) -> list[K.KerasVariable]:
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights' current values, as numpy arrays."""
+        weights = self.weights
+        if not weights:
+            return []
+        values = K.get_session().variable_values([v.key for v in weights])
+        return [values[v.key] for v in weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set every weight from arrays of matching shapes (all checked before any is set)."""
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(f"Layer '{self.name}' expects {len(params)} weight arrays, got "
+                             f"{len(weights)}")
+        staged = {}
+        for var, value in zip(params, weights):
+            value = np.asarray(value)
+            if value.shape != tuple(var.shape):
+                raise ValueError(f"Layer '{self.name}': weight '{var.key}' has shape "
+                                 f"{tuple(var.shape)}, got an array of shape {value.shape}")
+            staged[var.key] = value.astype(var.dtype)
+        K.get_session().load_variable_values(staged)
+
+    def count_params(self) -> int:
+        return int(sum(np.prod(v.shape, dtype=int) for v in self.weights))
+
+    # -- losses and state updates made while tracing -------------------------------------------
+    def add_loss(self, loss: Tensor) -> None:
+        """Add a scalar ``loss`` tensor to the total loss of the program being traced."""
+        _context.losses.append(loss)
+
+    def add_update(self, update: Tensor) -> None:
+        """Ask the program being traced to also store ``update`` (an ``assign`` of one of this
+        layer's non-trainable weights), e.g. a moving average kept in training."""
+        _context.updates.append(update)
+
+    def regularization_losses(self) -> list[Tensor]:
+        """The weight penalties of this layer and its sublayers, as scalar tensors."""
+        own = [reg(var) for var, reg in self._regularizers]
+        return own + [loss for layer in self._layers for loss in layer.regularization_losses()]
+
+    # -- the recorded call ------------------------------------------------------------------
+    @property
+    def input_shape(self) -> Any:
+        return _shapes_of(self._node(0).args[0])
+
+    @property
+    def output_shape(self) -> Any:
+        if getattr(self, "_output_shape", None) is None:
+            raise AttributeError(f"Layer '{self.name}' has not been called yet, so it has no "
+                                 "output shape")
+        return self._output_shape
+
+    @property
+    def input(self) -> Any:
+        return self._node(0).args[0]
+
+    @property
+    def output(self) -> Any:
+        return self._node(0).outputs
+
+    def _node(self, index: int) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has not been called on a Keras tensor "
+                                 "yet, so it has no input or output")
+        return self._inbound_nodes[index]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _batch_input_shape(kwargs: dict) -> tuple | None:
+    if "batch_input_shape" in kwargs:
+        return tuple(kwargs["batch_input_shape"])
+    if "input_shape" in kwargs:
+        return (kwargs.get("batch_size"), *tuple(kwargs["input_shape"]))
+    if "input_dim" in kwargs:
+        return (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+    return None
+
+
+def _flatten(structure: Any) -> list[Any]:
+    if isinstance(structure, list | tuple):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in _flatten(structure[key])]
+    return [structure]
+
+
+def _pack_like(structure: Any, flat: list[Any]) -> Any:
+    values = iter(flat)
+
+    def pack(item):
+        if isinstance(item, list | tuple):
+            return type(item)(pack(i) for i in item)
+        if isinstance(item, dict):
+            return {k: pack(item[k]) for k in sorted(item)}
+        return next(values)
+
+    return pack(structure)
+
+
+def _any_symbolic(structure: Any) -> bool:
+    return any(isinstance(t, Tensor) for t in _flatten(structure))
+
+
+def _shapes_of(structure: Any) -> Any:
+    if isinstance(structure, list | tuple):
+        return type(structure)(_shapes_of(s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _shapes_of(v) for k, v in structure.items()}
+    return tuple(structure.shape) if structure.shape is not None else None
+
+
+def _fmt_shapes(shapes: Any) -> str:
+    if isinstance(shapes, list):
+        return "[" + ", ".join(_fmt_shapes(s) for s in shapes) + "]"
+    return fmt(shapes)
+
+
+def _placeholder_like(shape: Any, dtype: str) -> Any:
+    from layerkit.graph import placeholder
+
+    if isinstance(shape, list):
+        return [_placeholder_like(s, dtype) for s in shape]
+    return placeholder(dtype, shape)
+
+
+def _ops_placeholder(array: np.ndarray) -> Tensor:
+    from layerkit.graph import placeholder
+
+    dtype = array.dtype if array.dtype.kind in "iub" else np.dtype(K.floatx())
+    return placeholder(dtype, (None, *array.shape[1:]) if array.ndim else ())
+
+
+def _distinct_from_inputs(outputs: Any, args: tuple) -> Any:
+    """``outputs``, with any tensor that is also an input (a pass-through, such as Dropout in
+    inference) replaced by an identity of it: each output must be a tensor of its own, so
+    recording this call never overwrites the input's own history."""
+    inputs = {id(t) for t in _flatten(args) if isinstance(t, Tensor)}
+    flat = _flatten(outputs)
+    if not any(id(t) in inputs for t in flat):
+        return outputs
+    from layerkit.graph import ops
+
+    return _pack_like(outputs, [ops.identity(t) if id(t) in inputs else t for t in flat])
+
+
+def _unique(values: list) -> list:
+    seen: dict[int, Any] = {}
+    for v in values:
+        seen.setdefault(id(v), v)
+    return list(seen.values())
+
+
+__all__ = ["Layer", "Node", "tracing"]

@@ -1,0 +1,198 @@
+"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layerkit import initializers, regularizers
+from layerkit.graph import Tensor, ops
+from layerkit.graph.shapes import fmt
+from layerkit.layers.layer import Layer
+
+
+def _serialize_regularizer(regularizer: Any) -> Any:
+    return None if regularizer is None else regularizers.serialize(regularizer)
+
+
+def _canonical_axes(axis: Any, rank: int) -> tuple[int, ...]:
+    axes = axis if isinstance(axis, list | tuple) else [axis]
+    result = []
+    for a in axes:
+        if not isinstance(a, int) or not -rank <= a < rank:
+            raise ValueError(f"axis {axis!r} is out of range for inputs of rank {rank}")
+        result.append(a % rank)
+    if len(set(result)) != len(result):
+        raise ValueError(f"axis {axis!r} names an axis twice")
+    return tuple(sorted(result))
+
+
+class _Normalization(Layer):
+    """The ``gamma``/``beta`` parameters over ``self.axes``, and how they broadcast."""
+
+    def _make_params(self, input_shape: Any) -> None:
+        if input_shape is None:
+            raise ValueError("the rank of the inputs must be known")
+        rank = len(input_shape)
+        self.axes = _canonical_axes(self.axis, rank)
+        param_shape = tuple(input_shape[a] for a in self.axes)
+        if any(d is None for d in param_shape):
+            raise ValueError(f"the normalized axis {self.axis!r} must have a known size, got "
+                             f"inputs of shape {fmt(input_shape)}")
+        self._rank = rank
+        # Parameters of shape (C,) broadcast against (..., C) as they are; otherwise reshaped
+        # to e.g. (1, C, 1, 1) for axis=1 of a 4-D input.
+        trailing = self.axes == tuple(range(rank - len(self.axes), rank))
+        self._broadcast_shape = None if trailing else tuple(
+            input_shape[a] if a in self.axes else 1 for a in range(rank))
+        self.gamma = (self.add_weight(param_shape, self.gamma_initializer,
+                                      regularizer=self.gamma_regularizer, name="gamma")
+                      if self.scale else None)
+        self.beta = (self.add_weight(param_shape, self.beta_initializer,
+                                     regularizer=self.beta_regularizer, name="beta")
+                     if self.center else None)
+        self.param_shape = param_shape
+
+    def _broadcast(self, param: Tensor) -> Tensor:
+        return param if self._broadcast_shape is None else ops.reshape(param,
+                                                                       self._broadcast_shape)
+
+    def _check(self, inputs: Tensor) -> None:
+        shape = inputs.shape
+        if shape is None or len(shape) != self._rank or any(
+                shape[a] not in (None, d) for a, d in zip(self.axes, self.param_shape)):
+            expected = ["?"] * self._rank
+            for a, d in zip(self.axes, self.param_shape):
+                expected[a] = str(d)
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of shape "
+                             f"({', '.join(expected)}) (normalized axis {self.axis!r}), got "
+                             f"shape {fmt(shape)}")
+
+    def _normalize(self, inputs: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
+        """``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, as Keras folds it."""
+        inv = 1.0 / ops.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self._broadcast(self.gamma)
+        outputs = inputs * inv - mean * inv
+        if self.beta is not None:
+            outputs = outputs + self._broadcast(self.beta)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _param_config(self) -> dict[str, Any]:
+        return {"epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": _serialize_regularizer(self.beta_regularizer),
+                "gamma_regularizer": _serialize_regularizer(self.gamma_regularizer)}
+
+
+class BatchNormalization(_Normalization):
+    """Normalizes each feature (along ``axis``) over the batch.
+
+    In training (``training=True`` and the layer trainable) it uses the batch's mean and
+    (biased) variance and updates the moving statistics as Keras does::
+
+        moving_mean = moving_mean * momentum + mean * (1 - momentum)
+        moving_variance = moving_variance * momentum + variance * (1 - momentum)
+
+    In inference it uses the moving statistics. ``gamma`` scales, ``beta`` shifts.
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
+                 moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, synchronized: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        label = f"BatchNormalization '{self.name}'"
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise ValueError(f"{label}: axis must be an int, got {axis!r}")
+        if beta_constraint is not None or gamma_constraint is not None or synchronized:
+            raise NotImplementedError(f"{label}: constraints and synchronized=True are not "
+                                      "supported")
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape: Any) -> None:
+        self._make_params(input_shape)
+        self.moving_mean = self.add_weight(self.param_shape, self.moving_mean_initializer,
+                                           trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(self.param_shape,
+                                               self.moving_variance_initializer,
+                                               trainable=False, name="moving_variance")
+        self.built = True
+
+    def call(self, inputs, training=False):
+        self._check(inputs)
+        if training and self.trainable:
+            reduce = tuple(a for a in range(self._rank) if a not in self.axes)
+            mean = ops.mean(inputs, axis=reduce)
+            variance = ops.mean(ops.square(inputs - self._broadcast(mean)), axis=reduce)
+            m = self.momentum
+            self.add_update(self.moving_mean.assign(self.moving_mean * m + mean * (1.0 - m)))
+            self.add_update(self.moving_variance.assign(
+                self.moving_variance * m + variance * (1.0 - m)))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        return self._normalize(inputs, self._broadcast(mean), self._broadcast(variance))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                **self._param_config(),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(
+                    self.moving_variance_initializer)}
+
+
+class LayerNormalization(_Normalization):
+    """Normalizes each sample over ``axis`` (an int or a list of ints, default the last):
+    ``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, the same in training and
+    inference."""
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, rms_scaling: bool = False, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs):
+        super().__init__(**kwargs)
+        label = f"LayerNormalization '{self.name}'"
+        if rms_scaling or beta_constraint is not None or gamma_constraint is not None:
+            raise NotImplementedError(f"{label}: rms_scaling and constraints are not supported")
+        self.axis = list(axis) if isinstance(axis, list | tuple) else axis
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.rms_scaling = False
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape: Any) -> None:
+        self._make_params(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        self._check(inputs)
+        mean = ops.mean(inputs, axis=self.axes, keepdims=True)
+        variance = ops.mean(ops.square(inputs - mean), axis=self.axes, keepdims=True)
+        return self._normalize(inputs, mean, variance)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis, "rms_scaling": self.rms_scaling,
+                **self._param_config()}
+
+
+__all__ = ["BatchNormalization", "LayerNormalization"]

@@ -1,0 +1,6 @@
+"""Models: ``Model`` (functional or subclassed) and ``Sequential``."""
+
+from layerkit.models.model import Model
+from layerkit.models.sequential import Sequential
+
+__all__ = ["Model", "Sequential"]

@@ -1,0 +1,81 @@
+"""Turning user data (arrays, lists and dicts of arrays) into checked, batched feeds."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+
+def as_list(data: Any, names: list[str], what: str) -> list[np.ndarray] | None:
+    """``data`` as a list of arrays in ``names`` order (a dict is keyed by input/output name)."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError(f"{what}: no entry for {missing}; the dict has {sorted(data)}")
+        return [np.asarray(data[n]) for n in names]
+    if isinstance(data, list | tuple):
+        return [np.asarray(d) for d in data]
+    return [np.asarray(data)]
+
+
+def check_cardinality(**arrays: list[np.ndarray] | None) -> int:
+    """The common number of samples, or a ValueError listing every array's size."""
+    sizes = {name: [len(a) if a.ndim else 0 for a in group]
+             for name, group in arrays.items() if group is not None}
+    distinct = {s for group in sizes.values() for s in group}
+    if len(distinct) != 1:
+        listed = "; ".join(f"{name} sizes: {', '.join(map(str, s))}"
+                           for name, s in sizes.items())
+        raise ValueError(f"Data cardinality is ambiguous: {listed}. Make sure all arrays "
+                         "contain the same number of samples.")
+    return distinct.pop()
+
+
+def warn_on_nan(**arrays: list[np.ndarray] | None) -> None:
+    for name, group in arrays.items():
+        for i, a in enumerate(group or []):
+            if a.dtype.kind == "f" and np.isnan(a).any():
+                where = f"{name}[{i}]" if len(group) > 1 else name
+                warnings.warn(f"The training data {where} contains {int(np.isnan(a).sum())} NaN "
+                              "value(s); the loss will likely become NaN", stacklevel=3)
+
+
+def split_validation(arrays: list[list[np.ndarray] | None], fraction: float):
+    """The last ``fraction`` of the samples (before any shuffling) as validation data, as Keras
+    does: returns (train arrays, validation arrays)."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction}")
+    n = next(len(group[0]) for group in arrays if group)
+    cut = int(n * (1.0 - fraction))
+    if cut == 0 or cut == n:
+        raise ValueError(f"validation_split={fraction} leaves no training or no validation "
+                         f"samples out of {n}")
+    train = [None if g is None else [a[:cut] for a in g] for g in arrays]
+    val = [None if g is None else [a[cut:] for a in g] for g in arrays]
+    return train, val
+
+
+def batches(n: int, batch_size: int, shuffle: bool) -> Iterator[np.ndarray]:
+    """Index arrays of consecutive batches (the last may be smaller)."""
+    order = np.random.permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def take(group: list[np.ndarray] | None, index: np.ndarray) -> list[np.ndarray] | None:
+    return None if group is None else [a[index] for a in group]
+
+
+def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict[int, float]) -> np.ndarray:
+    """Per-sample weights from per-class weights (labels as ints or one-hot rows)."""
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y))
+    labels = labels.astype(np.int64)
+    unknown = set(np.unique(labels)) - set(class_weight)
+    if unknown:
+        raise ValueError(f"class_weight has no weight for class(es) {sorted(unknown)}")
+    return np.array([class_weight[int(c)] for c in labels], np.float32)

@@ -1,0 +1,97 @@
+"""``Model``: layers grouped with a training API. Functional (``Model(inputs, outputs)``) or
+subclassed (layers as attributes, ``call`` written by hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layerkit.graph import Tensor
+from layerkit.layers.input_layer import InputLayer
+from layerkit.layers.layer import Layer, _flatten
+from layerkit.models import functional
+from layerkit.models.summary import print_summary
+from layerkit.models.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model. ``Model(inputs, outputs, name=None)`` builds a functional model from symbolic
+    tensors (``layerkit.Input`` and layer calls); a subclass defines layers in ``__init__``
+    and the computation in ``call(inputs, training=None)``."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", args[0] if args else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        Layer.__init__(self, name=kwargs.pop("name", None),
+                       trainable=kwargs.pop("trainable", True), dtype=kwargs.pop("dtype", None),
+                       **kwargs)
+        Trainer.__init__(self)
+        self._functional = inputs is not None
+        if self._functional:
+            if outputs is None:
+                raise ValueError(f"Model '{self.name}': give outputs with inputs")
+            self._init_functional(inputs, outputs)
+
+    def _init_functional(self, inputs: Any, outputs: Any) -> None:
+        self._input_structure = inputs
+        self._output_structure = outputs
+        self.inputs = _flatten(inputs)
+        self.outputs = _flatten(outputs)
+        for t in self.inputs:
+            history = getattr(t, "_keras_history", None)
+            if not isinstance(t, Tensor) or history is None or \
+                    not isinstance(history[0], InputLayer):
+                raise ValueError(f"Model '{self.name}': inputs must come from layerkit.Input(), "
+                                 f"got {t!r}")
+        self._nodes = functional.nodes_between(self.inputs, self.outputs)
+        input_layers = [t._keras_history[0] for t in self.inputs]
+        self._layers = _unique_layers(input_layers + [n.layer for n in self._nodes])
+        self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"Model '{self.name}' has no layer named {name!r}; its layers are "
+                         f"{[layer.name for layer in self.layers]}")
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not self._functional:
+            raise NotImplementedError(f"Model subclass {type(self).__name__} must implement "
+                                      "call()")
+        new_inputs = _flatten(inputs)
+        if len(new_inputs) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), got "
+                             f"{len(new_inputs)}")
+        return functional.replay(self._nodes, self.inputs, new_inputs, self._output_structure)
+
+    def summary(self, line_length: int | None = None, positions: Any = None,
+                print_fn: Any = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print the layers, their output shapes and parameter counts."""
+        print_summary(self, line_length or 80, print_fn or print, show_trainable)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._keras_history[0].name for t in getattr(self, "inputs", [])]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [t._keras_history[0].name for t in getattr(self, "outputs", [])]
+
+    def get_config(self) -> dict[str, Any]:
+        if not self._functional:
+            return {"name": self.name, "trainable": self.trainable}
+        return {**Layer.get_config(self)}
+
+
+def _unique_layers(layers: list[Layer]) -> list[Layer]:
+    seen: dict[int, Layer] = {}
+    for layer in layers:
+        seen.setdefault(id(layer), layer)
+    return list(seen.values())

@@ -1,0 +1,436 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict``: each step is one compiled program.
+
+A model traces its programs on placeholders, once per input signature: the *train* program
+(forward with ``training=True``, loss, gradients, optimizer update, layer state updates and
+metric accumulation), the *test* program (forward with ``training=False``, loss and metrics) and
+the *predict* program. The Keras session compiles each once (on the jax backend: one XLA
+executable) and runs it per batch; metric values come back each step for the progress bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from layerkit import backend as K
+from layerkit.callbacks import CallbackList, History, ProgbarLogger
+from layerkit.graph import Tensor, gradients, group, ops, placeholder
+from layerkit.graph.rewrite import substitute
+from layerkit.layers.layer import _flatten, _pack_like, tracing
+from layerkit.models import data as D
+
+
+@dataclass
+class _Program:
+    inputs: list[Tensor]  # x placeholders
+    targets: list[Tensor]  # y placeholders
+    sample_weights: list[Tensor]
+    batch_size: Tensor  # a scalar placeholder: the loss tracker weighs each batch by its size
+    outputs: list[Tensor]  # the model's outputs
+    fetches: Any  # logs dict, or outputs for predict
+    run: Any = None  # the op that stores the updates
+
+
+class _Compiled:
+    """The loss, metric and tracker objects of a ``compile`` call, made when the outputs are
+    first known (their number and shapes decide how 'accuracy' resolves)."""
+
+    def __init__(self, model: Any, loss: Any, loss_weights: Any, metrics: Any,
+                 weighted_metrics: Any):
+        self.model, self.loss_spec, self.loss_weights = model, loss, loss_weights
+        self.metrics_spec, self.weighted_spec = metrics, weighted_metrics
+        self.ready = False
+
+    def ensure(self, outputs: list[Tensor], targets: list[Tensor]) -> None:
+        from layerkit import metrics
+
+        if self.ready:
+            return
+        names = self.model.output_names or [f"output_{i}" for i in range(len(outputs))]
+        names = names if len(names) == len(outputs) else [f"output_{i}"
+                                                          for i in range(len(outputs))]
+        self.names = names
+        self.losses = [_loss_object(s) for s in _per_output(self.loss_spec, names, "loss")]
+        weights = self.loss_weights
+        self.weights = ([1.0] * len(names) if weights is None
+                        else _per_output(weights, names, "loss_weights"))
+        self.metrics = [self._metric_list(self.metrics_spec, k, o, y)
+                        for k, (o, y) in enumerate(zip(outputs, targets))]
+        self.weighted = [self._metric_list(self.weighted_spec, k, o, y)
+                         for k, (o, y) in enumerate(zip(outputs, targets))]
+        self.loss_tracker = metrics.Mean(name="loss")
+        self.output_trackers = ([metrics.Mean(name=f"{n}_loss") for n in names]
+                                if len(names) > 1 else [])
+        self.ready = True
+
+    def _metric_list(self, spec: Any, index: int, output: Tensor, target: Tensor) -> list[Any]:
+        from layerkit import metrics
+
+        if spec is None:
+            return []
+        per = _per_output(spec, self.names, "metrics", allow_list=True)[index]
+        per = per if isinstance(per, list | tuple) else [per]
+        resolved = []
+        for item in per:
+            if isinstance(item, str) and item in ("accuracy", "acc"):
+                loss = _per_output(self.loss_spec, self.names, "loss")[index]
+                item = metrics.resolve_accuracy(loss, output.shape, target.shape, name=item)
+            resolved.append(metrics.get(item))
+        return resolved
+
+    def all_metrics(self) -> list[Any]:
+        return [self.loss_tracker, *self.output_trackers,
+                *[m for group in self.metrics + self.weighted for m in group]]
+
+    def log_name(self, index: int, metric: Any) -> str:
+        return metric.name if len(self.names) == 1 else f"{self.names[index]}_{metric.name}"
+
+
+def _after_updates(logs: dict[str, Tensor], updates: list[Tensor]) -> dict[str, Tensor]:
+    """The logs computed from the values the step stores, not the values from before it:
+    within one run every variable read sees the old value, so each metric result is rebuilt on
+    the outputs of its variables' ``assign`` ops (Keras reports metrics after the update)."""
+    new_values = {u.op.attrs["var"]: u for u in updates if u.op.type == "assign"}
+    return dict(zip(logs, substitute(list(logs.values()), new_values)))
+
+
+def _loss_object(spec: Any) -> Any:
+    """A loss object for ``spec``: a plain loss function is wrapped, as Keras's compile does."""
+    from layerkit import losses
+
+    if spec is None:
+        raise ValueError("compile() needs a loss for every output")
+    loss = losses.get(spec)
+    if isinstance(loss, losses.Loss):
+        return loss
+    return losses.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
+
+
+def _per_output(spec: Any, names: list[str], what: str, allow_list: bool = False) -> list[Any]:
+    """A compile argument given once, per output as a list, or per output name as a dict."""
+    if isinstance(spec, dict):
+        unknown = set(spec) - set(names)
+        if unknown:
+            raise ValueError(f"compile({what}=...): no output named {sorted(unknown)}; outputs "
+                             f"are {names}")
+        return [spec.get(n) for n in names]
+    if isinstance(spec, list | tuple) and (len(names) > 1 or not allow_list):
+        if len(spec) != len(names):
+            raise ValueError(f"compile({what}=...) has {len(spec)} entries for "
+                             f"{len(names)} output(s)")
+        return list(spec)
+    return [spec] * len(names)
+
+
+class Trainer:
+    """The training API of ``Model``."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history: History | None = None
+        self._compiled: _Compiled | None = None
+        self._programs: dict[tuple, _Program] = {}
+
+    # -- compile --------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
+        """Choose the optimizer, loss and metrics (names, functions or objects)."""
+        from layerkit import losses, optimizers
+
+        if steps_per_execution != 1:
+            raise NotImplementedError("steps_per_execution > 1 is not supported yet")
+        self.optimizer = optimizers.get(optimizer)
+        for spec in (loss.values() if isinstance(loss, dict) else
+                     loss if isinstance(loss, list | tuple) else [loss]):
+            if spec is not None:
+                losses.get(spec)  # an unknown name fails here, not at the first fit step
+        self.loss = loss
+        self._compiled = _Compiled(self, loss, loss_weights, metrics, weighted_metrics)
+        self._programs = {}
+        self.compiled = True
+
+    @property
+    def metrics(self) -> list[Any]:
+        return self._compiled.all_metrics() if self._compiled and self._compiled.ready else []
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # -- tracing programs ------------------------------------------------------------------------
+    def _input_placeholders(self, xs: list[np.ndarray]) -> list[Tensor]:
+        return [placeholder(_feed_dtype(a), (None, *a.shape[1:])) for a in xs]
+
+    def _trace(self, kind: str, xs, ys, sws) -> _Program:
+        key = (kind, _signature(xs), _signature(ys), sws is not None)
+        if key in self._programs:
+            return self._programs[key]
+        with tracing(training=(kind == "train")) as traced:
+            x_in = self._input_placeholders(xs)
+            outputs = _flatten(self(self._pack_inputs(x_in)))
+            if kind == "predict":
+                program = _Program(x_in, [], [], None, outputs, outputs)
+            else:
+                program = self._trace_loss_and_metrics(kind, x_in, outputs, ys, sws, traced)
+        self._programs[key] = program
+        return program
+
+    def _trace_loss_and_metrics(self, kind, x_in, outputs, ys, sws, traced) -> _Program:
+        state = self._compiled
+        if len(ys) != len(outputs):
+            raise ValueError(f"Model '{self.name}' has {len(outputs)} output(s) but y holds "
+                             f"{len(ys)} array(s)")
+        y_in = [placeholder(_feed_dtype(a), (None, *a.shape[1:])) for a in ys]
+        state.ensure(outputs, y_in)
+        sw_in = [placeholder("float32", (None,)) for _ in ys] if sws is not None else []
+        batch = placeholder("float32", ())
+        per_output = []
+        for k, (loss, y, out) in enumerate(zip(state.losses, y_in, outputs)):
+            sw = ops.cast(sw_in[k], out.dtype) if sw_in else None
+            per_output.append(loss(y, out, sample_weight=sw))
+        total = sum(weight * loss for weight, loss in zip(state.weights, per_output))
+        for penalty in [*self.regularization_losses(), *traced.losses]:
+            total = total + ops.cast(penalty, total.dtype)
+        updates = list(traced.updates) if kind == "train" else []
+        if kind == "train":
+            trainable = self.trainable_weights
+            if trainable:
+                grads = gradients(total, trainable)
+                updates += self.optimizer.apply_gradients(list(zip(grads, trainable)))
+        updates += state.loss_tracker.update_state(total, sample_weight=batch)
+        for tracker, value in zip(state.output_trackers, per_output):
+            updates += tracker.update_state(value, sample_weight=batch)
+        logs = {"loss": state.loss_tracker.result()}
+        for tracker in state.output_trackers:
+            logs[tracker.name] = tracker.result()
+        for k, (y, out) in enumerate(zip(y_in, outputs)):
+            for metric in state.metrics[k]:
+                updates += metric.update_state(y, out)
+                logs[state.log_name(k, metric)] = metric.result()
+            for metric in state.weighted[k]:
+                sw = ops.cast(sw_in[k], out.dtype) if sw_in else None
+                updates += metric.update_state(y, out, sample_weight=sw)
+                logs[state.log_name(k, metric)] = metric.result()
+        updates = [u for u in updates if u is not None]
+        logs = _after_updates(logs, updates)
+        program = _Program(x_in, y_in, sw_in, batch, outputs, logs)
+        program.run = group(*updates)
+        return program
+
+    def _pack_inputs(self, tensors: list[Tensor]) -> Any:
+        structure = getattr(self, "_input_structure", None)
+        if structure is None:
+            return tensors[0] if len(tensors) == 1 else tensors
+        if isinstance(structure, dict):
+            return dict(zip(sorted(structure), tensors))
+        return _pack_like(structure, tensors)
+
+    # -- running steps ---------------------------------------------------------------------------
+    def _run_step(self, kind: str, xs, ys=None, sws=None) -> Any:
+        program = self._trace(kind, xs, ys, sws)
+        feed = dict(zip(program.inputs, xs))
+        if kind == "predict":
+            return K.get_session().run(program.fetches, feed)
+        feed.update(zip(program.targets, ys))
+        feed.update(zip(program.sample_weights, sws or []))
+        feed[program.batch_size] = float(len(xs[0]))
+        logs, _ = K.get_session().run([program.fetches, program.run], feed)
+        return {k: float(v) for k, v in logs.items()}
+
+    # -- user data -------------------------------------------------------------------------------
+    def _input_names(self) -> list[str]:
+        return self.input_names or ["input_0"]
+
+    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, what="fit"):
+        if not self.compiled and what != "predict":
+            raise RuntimeError(f"You must call compile() before {what}() on model "
+                               f"'{self.name}'")
+        if x is None:
+            raise ValueError(f"{what}() needs x")
+        xs = D.as_list(x, self._input_names(), "x")
+        ys = D.as_list(y, self.output_names or ["output_0"], "y")
+        sws = D.as_list(sample_weight, self.output_names or ["output_0"], "sample_weight")
+        if what != "predict" and ys is None:
+            raise ValueError(f"{what}() needs y (targets) for model '{self.name}'")
+        D.check_cardinality(x=xs, y=ys, sample_weight=sws)
+        self._check_input_shapes(xs)
+        if class_weight is not None:
+            cw = D.class_weights_to_sample_weights(ys[0], class_weight)
+            sws = [cw * (sws[0] if sws else 1.0)] + (sws[1:] if sws else [])
+        if sws is not None and len(sws) == 1 and ys is not None and len(ys) > 1:
+            sws = sws * len(ys)
+        if what == "fit":
+            D.warn_on_nan(x=xs, y=ys)
+        return xs, ys, sws
+
+    def _check_input_shapes(self, xs: list[np.ndarray]) -> None:
+        expected = [tuple(t.shape) for t in (getattr(self, "inputs", None) or [])]
+        if not expected:
+            return
+        if len(xs) != len(expected):
+            raise ValueError(f"Model '{self.name}' expects {len(expected)} input(s), got "
+                             f"{len(xs)} array(s)")
+        for i, (a, shape) in enumerate(zip(xs, expected)):
+            ok = a.ndim == len(shape) and all(s is None or s == d
+                                              for s, d in zip(shape[1:], a.shape[1:]))
+            if not ok:
+                raise ValueError(f"Input {i} of model '{self.name}' expects arrays of shape "
+                                 f"{shape}, got an array of shape {a.shape}")
+
+    def _check_sparse_labels(self, xs, ys) -> None:
+        """Sparse class labels must index the model's outputs: checked before any step, so a
+        bad label never leaves a half-trained model behind."""
+        program = self._trace("test", [a[:1] for a in xs], [a[:1] for a in ys], None)
+        for loss, out, y in zip(self._compiled.losses, program.outputs, ys):
+            classes = out.shape[-1] if out.shape else None
+            sparse = "sparse_categorical" in getattr(loss, "name", "")
+            if sparse and classes and y.size and (y.min() < 0 or y.max() >= classes):
+                raise ValueError(f"Sparse labels must be in [0, {classes}) for output "
+                                 f"'{out.name}' of {classes} classes; y has values from "
+                                 f"{y.min()} to {y.max()}")
+
+    # -- the public loops --------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            class_weight: dict | None = None, sample_weight: Any = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> History:
+        """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``."""
+        batch_size = batch_size or 32
+        xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
+        self._check_sparse_labels(xs, ys)
+        val = None
+        if validation_data is not None:
+            vx, vy, *vsw = validation_data
+            val = self._prepare(vx, vy, vsw[0] if vsw else None, what="evaluate")
+        elif validation_split:
+            (xs, ys, sws), (vxs, vys, vsws) = D.split_validation([xs, ys, sws],
+                                                                 validation_split)
+            val = (vxs, vys, vsws)
+        n = len(xs[0])
+        steps = -(-n // batch_size)
+        verbose = 1 if verbose == "auto" else verbose
+        history = History()
+        callbacks = _callback_list(callbacks, history, verbose, self,
+                                   epochs=epochs, steps=steps, verbose=verbose)
+        self.stop_training = False
+        callbacks.on_train_begin()
+        logs: dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            for step, index in enumerate(D.batches(n, batch_size, shuffle)):
+                callbacks.on_train_batch_begin(step)
+                logs = self._run_step("train", D.take(xs, index), D.take(ys, index),
+                                      D.take(sws, index))
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(epoch_logs if epochs > initial_epoch else {})
+        return history
+
+    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None) -> dict[str, float]:
+        self.reset_metrics()
+        logs: dict[str, float] = {}
+        n = len(xs[0])
+        for step, index in enumerate(D.batches(n, batch_size, shuffle=False)):
+            if callbacks:
+                callbacks.on_test_batch_begin(step)
+            logs = self._run_step("test", D.take(xs, index), D.take(ys, index),
+                                  D.take(sws, index))
+            if callbacks:
+                callbacks.on_test_batch_end(step, logs)
+        return logs
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: list | None = None, return_dict: bool = False) -> Any:
+        """The loss and metrics over ``(x, y)``: a scalar, a list, or a dict."""
+        xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
+        self._check_sparse_labels(xs, ys)
+        callback_list = _callback_list(callbacks, None, 0, self)
+        callback_list.on_test_begin()
+        logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32, callback_list)
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: list | None = None) -> Any:
+        """The model's outputs for ``x``, computed in inference mode, as numpy arrays."""
+        xs, _, _ = self._prepare(x, what="predict")
+        callback_list = _callback_list(callbacks, None, 0, self)
+        callback_list.on_predict_begin()
+        chunks: list[list[np.ndarray]] = []
+        for step, index in enumerate(D.batches(len(xs[0]), batch_size or 32, shuffle=False)):
+            callback_list.on_predict_batch_begin(step)
+            chunks.append(self._run_step("predict", D.take(xs, index)))
+            callback_list.on_predict_batch_end(step)
+        callback_list.on_predict_end()
+        outputs = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False) -> Any:
+        """One training step on one batch; metrics keep accumulating across calls."""
+        xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
+        return _result(self._run_step("train", xs, ys, sws), return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
+        return _result(self._run_step("test", xs, ys, sws), return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        xs, _, _ = self._prepare(x, what="predict")
+        outputs = self._run_step("predict", xs)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _result(logs: dict[str, float], return_dict: bool) -> Any:
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _callback_list(callbacks, history, progress, model, **params) -> CallbackList:
+    """The user's callbacks, then History (fit only) and the progress display (if shown)."""
+    items = list(callbacks or [])
+    if history is not None:
+        items.append(history)
+    if progress:
+        items.append(ProgbarLogger())
+    return CallbackList(items, model=model, **params)
+
+
+def _feed_dtype(array: np.ndarray) -> np.dtype:
+    """Float data is fed as floatx; integer and bool data keep their type."""
+    if array.dtype.kind in "iub":
+        return np.dtype("int64") if array.dtype == np.int64 else np.dtype("int32")
+    return np.dtype(K.floatx())
+
+
+def _signature(arrays: list[np.ndarray] | None) -> tuple:
+    return () if arrays is None else tuple((a.shape[1:], _feed_dtype(a)) for a in arrays)
