@@ -52,10 +52,7 @@ def _registry() -> dict[str, type]:
     classes = {name: obj for name, obj in globals().items()
                if isinstance(obj, type) and issubclass(obj, Layer)}
     for name in _LAZY:
-        try:
-            classes[name] = __getattr__(name)
-        except (ImportError, AttributeError):
-            continue  # a layer family not available in this build
+        classes[name] = __getattr__(name)
     classes.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
     return classes
 

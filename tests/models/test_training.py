@@ -185,3 +185,42 @@ def test_nan_in_the_data_warns(keras):
         warnings.simplefilter("always")
         model.fit(x, np.zeros(8), verbose=0)
     assert any("contains 1 NaN" in str(w.message) for w in caught)
+
+
+def test_jax_train_step_is_one_program_compiled_once():
+    """On jax, each step of fit is one run of one compiled program (forward, gradients,
+    optimizer update and metric accumulation together), compiled once for all epochs."""
+    import layerkit
+    import layerkit_backend
+    from layerkit import utils
+
+    previous = layerkit_backend.backend().name
+    layerkit_backend.set_backend("jax")
+    try:
+        K.clear_session()
+        utils.set_random_seed(0)
+        x_train, y_train, _, _ = _digits()
+        model = _mlp(layerkit)
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        session = K.get_session()
+        runs = []
+        original = session.run
+        session.run = lambda *a, **k: runs.append(1) or original(*a, **k)
+        jax_backend = layerkit_backend.get_backend("jax")
+        before = jax_backend.compilations
+        model.fit(x_train[:128], y_train[:128], batch_size=32, epochs=3, verbose=0)
+        assert jax_backend.compilations - before == 1
+        assert len(runs) == 3 * 4  # one run per step
+    finally:
+        layerkit_backend.set_backend(previous)
+        K.clear_session()
+
+
+def test_verbose_one_shows_a_progress_bar_with_live_metrics(keras, capsys):
+    x_train, y_train, _, _ = _digits()
+    model = _mlp(keras)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train[:64], y_train[:64], batch_size=32, epochs=2, verbose=1)
+    err = capsys.readouterr().err
+    assert "Epoch 1/2" in err and "Epoch 2/2" in err
+    assert "2/2" in err and "loss:" in err and "accuracy:" in err
