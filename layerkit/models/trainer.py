@@ -71,7 +71,7 @@ class _Compiled:
         if spec is None:
             return []
         per = _per_output(spec, self.names, "metrics", allow_list=True)[index]
-        per = per if isinstance(per, list | tuple) else [per]
+        per = [m for m in (per if isinstance(per, list | tuple) else [per]) if m is not None]
         resolved = []
         for item in per:
             if isinstance(item, str) and item in ("accuracy", "acc"):

@@ -224,3 +224,27 @@ def test_verbose_one_shows_a_progress_bar_with_live_metrics(keras, capsys):
     err = capsys.readouterr().err
     assert "Epoch 1/2" in err and "Epoch 2/2" in err
     assert "2/2" in err and "loss:" in err and "accuracy:" in err
+
+
+def test_two_outputs_with_per_output_losses_and_loss_weights(keras):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y_reg = x.sum(axis=1, keepdims=True)
+    y_cls = (x[:, 0] > 0).astype(np.int32)
+    inputs = keras.Input(shape=(4,), name="features")
+    hidden = keras.layers.Dense(16, activation="relu")(inputs)
+    value = keras.layers.Dense(1, name="value")(hidden)
+    label = keras.layers.Dense(2, activation="softmax", name="label")(hidden)
+    model = keras.Model(inputs, [value, label])
+    model.compile(keras.optimizers.Adam(0.01),
+                  loss={"value": "mse", "label": "sparse_categorical_crossentropy"},
+                  loss_weights={"value": 0.5, "label": 2.0},
+                  metrics={"label": ["accuracy"]})
+    history = model.fit(x, [y_reg, y_cls], epochs=3, initial_epoch=1, batch_size=16, verbose=0)
+    logs = model.evaluate(x, [y_reg, y_cls], verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "value_loss", "label_loss", "label_accuracy"}
+    assert logs["loss"] == pytest.approx(0.5 * logs["value_loss"] + 2.0 * logs["label_loss"],
+                                         rel=1e-4)
+    assert history.epoch == [1, 2]  # training resumed at initial_epoch
+    value_out, label_out = model(x[:5])  # calling the model on arrays
+    assert value_out.shape == (5, 1) and label_out.shape == (5, 2)
