@@ -68,7 +68,14 @@ class CallbackList(Callback):
         if name in _HOOKS:
             callbacks = object.__getattribute__(self, "callbacks")
 
+            # Hooks named after an epoch or a batch take its index first, then logs.
+            logs_at = 1 if ("epoch" in name or "batch" in name) else 0
+
             def call_all(*args, **kwargs):
+                args = list(args)
+                if "logs" not in kwargs:  # Keras always hands callbacks a dict
+                    args += [None] * (logs_at + 1 - len(args))
+                    args[logs_at] = {} if args[logs_at] is None else args[logs_at]
                 for callback in callbacks:
                     getattr(callback, name)(*args, **kwargs)
 

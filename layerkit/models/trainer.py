@@ -76,8 +76,12 @@ class _Compiled:
         for item in per:
             if isinstance(item, str) and item in ("accuracy", "acc"):
                 loss = _per_output(self.loss_spec, self.names, "loss")[index]
-                item = metrics.resolve_accuracy(loss, output.shape, target.shape, name=item)
-            resolved.append(metrics.get(item))
+                metric = metrics.resolve_accuracy(loss, output.shape, target.shape, name=item)
+            else:
+                metric = metrics.get(item)
+            if isinstance(item, str):
+                metric.name = item  # Keras 3 logs a metric given by name under that name
+            resolved.append(metric)
         return resolved
 
     def all_metrics(self) -> list[Any]:

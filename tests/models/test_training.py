@@ -248,3 +248,26 @@ def test_two_outputs_with_per_output_losses_and_loss_weights(keras):
     assert history.epoch == [1, 2]  # training resumed at initial_epoch
     value_out, label_out = model(x[:5])  # calling the model on arrays
     assert value_out.shape == (5, 1) and label_out.shape == (5, 2)
+
+
+def test_metrics_given_by_name_are_logged_under_that_name(keras):
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae", keras.metrics.MeanSquaredError()])
+    logs = model.evaluate(np.ones((4, 3)), np.ones((4, 1)), verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "mae", "mean_squared_error"}
+
+
+def test_callbacks_always_receive_a_logs_dict(keras):
+    seen = []
+
+    class Strict(keras.callbacks.Callback):
+        def on_train_begin(self, logs):
+            seen.append(type(logs))
+
+        def on_epoch_begin(self, epoch, logs):
+            seen.append(type(logs))
+
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), callbacks=[Strict()], verbose=0)
+    assert seen == [dict, dict]
