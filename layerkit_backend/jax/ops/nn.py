@@ -17,6 +17,7 @@ import numpy as np
 
 from layerkit_backend.jax.ops.linalg import precision
 from layerkit_backend.jax.registry import deflower
+from layerkit_backend.windows import paddings
 
 
 # -- softmax ----------------------------------------------------------------------------------
@@ -31,18 +32,6 @@ def log_softmax(x, *, axis):
 
 
 # -- window geometry --------------------------------------------------------------------------
-def _pads(sizes, spans, strides, padding) -> list[tuple[int, int]]:
-    """(before, after) padding of each spatial dim: TensorFlow's "same" arithmetic (output
-    ``ceil(size / stride)``, the odd element after), or none for "valid"."""
-    if padding == "valid":
-        return [(0, 0)] * len(sizes)
-    pads = []
-    for size, span, stride in zip(sizes, spans, strides):
-        total = max((-(-size // stride) - 1) * stride + span - size, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
-
-
 def _pad(x, pads, fill):
     if not any(a or b for a, b in pads):
         return x
@@ -74,14 +63,14 @@ def conv(x, kernel, *, strides, padding, dilation_rate):
     spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:n], dilation_rate)]
     return jax.lax.conv_general_dilated(
         x, kernel, window_strides=tuple(strides),
-        padding=_pads(x.shape[1:-1], spans, strides, padding),
+        padding=paddings(x.shape[1:-1], spans, strides, padding),
         rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n),
         precision=precision())
 
 
 # -- pooling ----------------------------------------------------------------------------------
 def _pool_taps(x, pool_size, strides, padding, fill):
-    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    pads = paddings(x.shape[1:-1], pool_size, strides, padding)
     xp = _pad(x, pads, fill)
     out = _out_sizes(xp.shape[1:-1], pool_size, strides)
     return list(_taps(xp, pool_size, strides, out)), pads

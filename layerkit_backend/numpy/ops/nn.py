@@ -14,6 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from layerkit_backend.numpy.registry import defop
+from layerkit_backend.windows import paddings
 
 
 # -- softmax ----------------------------------------------------------------------------------
@@ -46,18 +47,6 @@ def _(g, out, x, *, axis):
 
 
 # -- window geometry --------------------------------------------------------------------------
-def _pads(sizes, spans, strides, padding) -> list[tuple[int, int]]:
-    """(before, after) padding of each spatial dim: TensorFlow's "same" arithmetic (output
-    ``ceil(size / stride)``, the odd element after), or none for "valid"."""
-    if padding == "valid":
-        return [(0, 0)] * len(sizes)
-    pads = []
-    for size, span, stride in zip(sizes, spans, strides):
-        total = max((-(-size // stride) - 1) * stride + span - size, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
-
-
 def _pad(x, pads, fill):
     if not any(a or b for a, b in pads):
         return x
@@ -92,7 +81,7 @@ def _scatter(contribution: Callable, window, x_shape, pads, strides, dilation, o
 # -- convolution ------------------------------------------------------------------------------
 def _conv_geometry(x_shape, k_sizes, strides, padding, dilation):
     spans = tuple((k - 1) * d + 1 for k, d in zip(k_sizes, dilation))
-    return spans, _pads(x_shape[1:-1], spans, strides, padding)
+    return spans, paddings(x_shape[1:-1], spans, strides, padding)
 
 
 def _im2col(x, kernel_shape, strides, padding, dilation):
@@ -133,7 +122,7 @@ def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals):
 
 # -- pooling ----------------------------------------------------------------------------------
 def _pool_windows(x, pool_size, strides, padding, fill):
-    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    pads = paddings(x.shape[1:-1], pool_size, strides, padding)
     return _windows(_pad(x, pads, fill), pool_size, strides, (1,) * len(pool_size)), pads
 
 
@@ -154,7 +143,7 @@ def _(g, out, x, *, pool_size, strides, padding, residuals):
     if residuals is None:
         residuals = max_pool(x, pool_size=pool_size, strides=strides, padding=padding,
                              want_residuals=True)[1]
-    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    pads = paddings(x.shape[1:-1], pool_size, strides, padding)
 
     def contribution(tap):
         return g * (residuals == np.ravel_multi_index(tap, pool_size))
@@ -186,7 +175,7 @@ def avg_pool(x, *, pool_size, strides, padding):
 
 @avg_pool.defvjp
 def _(g, out, x, *, pool_size, strides, padding):
-    pads = _pads(x.shape[1:-1], pool_size, strides, padding)
+    pads = paddings(x.shape[1:-1], pool_size, strides, padding)
     share = g / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
     return (_scatter(lambda tap: share, pool_size, x.shape, pads, strides, (1,) * len(pool_size),
                      g.shape[1:-1], x.dtype),)
