@@ -17,7 +17,7 @@ import numpy as np
 
 from layerkit_backend.jax.ops.linalg import precision
 from layerkit_backend.jax.registry import deflower
-from layerkit_backend.windows import paddings
+from layerkit_backend.windows import paddings, window_counts
 
 
 # -- softmax ----------------------------------------------------------------------------------
@@ -107,23 +107,10 @@ def max_pool(x, *, pool_size, strides, padding):
     return _max_pool(x, tuple(pool_size), tuple(strides), padding)
 
 
-def _window_counts(x_shape, pool_size, strides, pads, dtype) -> np.ndarray:
-    """How many real (not padding) elements each window covers, shaped ``(1, *out, 1)``; known
-    from the shapes alone, so computed with numpy while tracing."""
-    n = len(pool_size)
-    counts = np.ones((1,) * (n + 2), dtype)
-    for i, (size, p, s, (before, after)) in enumerate(zip(x_shape[1:-1], pool_size, strides,
-                                                          pads)):
-        start = np.arange((size + before + after - p) // s + 1) * s - before
-        along = np.minimum(start + p, size) - np.maximum(start, 0)
-        counts = counts * along.astype(dtype).reshape((1,) * (i + 1) + (-1,) + (1,) * (n - i))
-    return counts
-
-
 @deflower("avg_pool")
 def avg_pool(x, *, pool_size, strides, padding):
     taps, pads = _pool_taps(x, pool_size, strides, padding, 0)
     total = taps[0]
     for tap in taps[1:]:
         total = total + tap
-    return total / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
+    return total / window_counts(x.shape, pool_size, strides, pads, x.dtype)

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from layerkit_backend.numpy.registry import defop
-from layerkit_backend.windows import paddings
+from layerkit_backend.windows import paddings, window_counts
 
 
 # -- softmax ----------------------------------------------------------------------------------
@@ -152,30 +152,16 @@ def _(g, out, x, *, pool_size, strides, padding, residuals):
                      g.shape[1:-1], x.dtype),)
 
 
-def _window_counts(x_shape, pool_size, strides, pads, dtype):
-    """How many real (not padding) elements each window covers, shaped ``(1, *out, 1)``.
-
-    Windows are boxes, so the count is a product of one count per spatial dim."""
-    n = len(pool_size)
-    counts = np.ones((1,) * (n + 2), dtype)
-    for i, (size, p, s, (before, after)) in enumerate(zip(x_shape[1:-1], pool_size, strides,
-                                                          pads)):
-        start = np.arange((size + before + after - p) // s + 1) * s - before
-        along = np.minimum(start + p, size) - np.maximum(start, 0)
-        counts = counts * along.astype(dtype).reshape((1,) * (i + 1) + (-1,) + (1,) * (n - i))
-    return counts
-
-
 @defop("avg_pool")
 def avg_pool(x, *, pool_size, strides, padding):
     win, pads = _pool_windows(x, pool_size, strides, padding, 0)
     total = win.sum(axis=tuple(range(-len(pool_size), 0)))
-    return total / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
+    return total / window_counts(x.shape, pool_size, strides, pads, x.dtype)
 
 
 @avg_pool.defvjp
 def _(g, out, x, *, pool_size, strides, padding):
     pads = paddings(x.shape[1:-1], pool_size, strides, padding)
-    share = g / _window_counts(x.shape, pool_size, strides, pads, x.dtype)
+    share = g / window_counts(x.shape, pool_size, strides, pads, x.dtype)
     return (_scatter(lambda tap: share, pool_size, x.shape, pads, strides, (1,) * len(pool_size),
                      g.shape[1:-1], x.dtype),)
