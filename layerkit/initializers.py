@@ -27,6 +27,7 @@ import numpy as np
 
 from layerkit.graph import dtypes
 from layerkit.utils import rng_utils
+from layerkit.utils.serialization import deserialize_object, serialize_object
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -417,33 +418,13 @@ def _unknown(identifier: Any) -> ValueError:
 def serialize(initializer: Initializer | None) -> dict[str, Any] | None:
     """A Keras 3 style config: ``{"module", "class_name", "config", "registered_name"}``
     (None for None, as Keras stores an absent initializer)."""
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        raise ValueError(f"Cannot serialize {initializer!r}: not an Initializer")
-    builtin = ALL_OBJECTS_DICT.get(type(initializer).__name__) is type(initializer)
-    return {"module": "keras.initializers" if builtin else type(initializer).__module__,
-            "class_name": type(initializer).__name__,
-            "config": initializer.get_config(),
-            "registered_name": None if builtin else type(initializer).__name__}
+    return serialize_object(initializer, Initializer, ALL_OBJECTS_DICT, "keras.initializers")
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None
                 ) -> Initializer | None:
-    """An initializer from a name or a ``{"class_name": ..., "config": {...}}`` dict (Keras 3,
-    or Keras 2's legacy form without ``module``)."""
-    if config is None:
-        return None
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise _unknown(config)
-    name = config["class_name"]
-    cls = custom_objects.get(name) or ALL_OBJECTS_DICT.get(name)
-    if cls is None:
-        raise _unknown(name)
-    return cls.from_config(dict(config.get("config") or {}))
+    """A initializer from a name or a ``{"class_name": ..., "config": {...}}`` dict."""
+    return deserialize_object(config, ALL_OBJECTS_DICT, custom_objects, _unknown)
 
 
 def get(identifier: Any) -> Initializer | Any:

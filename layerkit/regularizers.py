@@ -15,6 +15,7 @@ import numpy as np
 
 from layerkit.graph import Tensor, constant, ops
 from layerkit.utils import _symbolic
+from layerkit.utils.serialization import deserialize_object, serialize_object
 
 __all__ = [
     "L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1",
@@ -169,34 +170,15 @@ def _unknown(identifier: Any) -> ValueError:
 def serialize(regularizer: Regularizer | None) -> dict[str, Any] | None:
     """A Keras 3 style config: ``{"module", "class_name", "config", "registered_name"}``
     (None for None, as Keras stores an absent regularizer)."""
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError(f"Cannot serialize {regularizer!r}: not a Regularizer")
-    builtin = ALL_OBJECTS_DICT.get(type(regularizer).__name__) is type(regularizer)
-    return {"module": "keras.regularizers" if builtin else type(regularizer).__module__,
-            "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(),
-            "registered_name": None if builtin else type(regularizer).__name__}
+    return serialize_object(regularizer, Regularizer, ALL_OBJECTS_DICT, "keras.regularizers")
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None
                 ) -> Regularizer | None:
     """A regularizer from a name or a ``{"class_name": ..., "config": {...}}`` dict."""
-    if config is None:
-        return None
-    custom_objects = custom_objects or {}
     if config == "l1_l2":
         return L1L2(l1=0.01, l2=0.01)
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise _unknown(config)
-    name = config["class_name"]
-    cls = custom_objects.get(name) or ALL_OBJECTS_DICT.get(name)
-    if cls is None:
-        raise _unknown(name)
-    return cls.from_config(dict(config.get("config") or {}))
+    return deserialize_object(config, ALL_OBJECTS_DICT, custom_objects, _unknown)
 
 
 def get(identifier: Any) -> Any:
