@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"activations", "backend", "callbacks", "compat", "datasets", "graph",
                "initializers", "layers", "losses", "metrics", "models", "optimizers",
-               "regularizers", "utils"}
+               "regularizers", "saving", "utils"}
 _NAMES = {"Input": "layerkit.layers", "Layer": "layerkit.layers", "Model": "layerkit.models",
           "Sequential": "layerkit.models", "Variable": "layerkit.backend"}
 

@@ -8,6 +8,7 @@ import pytest
 
 import layerkit.graph as lk
 import layerkit_backend
+from tests.keras3 import keras3  # noqa: F401  (real Keras 3 in a child process, or a skip)
 from tests.keras_fixtures import keras  # noqa: F401  (the `keras` fixture, for every test)
 
 

@@ -7,8 +7,9 @@ from layerkit.callbacks.history import History, ProgbarLogger
 from layerkit.callbacks.lambda_callback import LambdaCallback
 from layerkit.callbacks.learning_rate_scheduler import LearningRateScheduler
 from layerkit.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from layerkit.callbacks.tensorboard import TensorBoard
 from layerkit.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
            "LambdaCallback", "LearningRateScheduler", "ProgbarLogger", "ReduceLROnPlateau",
-           "TerminateOnNaN"]
+           "TensorBoard", "TerminateOnNaN"]

@@ -3,6 +3,7 @@ subclassed (layers as attributes, ``call`` written by hand)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from layerkit.graph import Tensor
@@ -43,8 +44,7 @@ class Model(Trainer, Layer):
                 raise ValueError(f"Model '{self.name}': inputs must come from layerkit.Input(), "
                                  f"got {t!r}")
         self._nodes = functional.nodes_between(self.inputs, self.outputs)
-        input_layers = [t._keras_history[0] for t in self.inputs]
-        self._layers = _unique_layers(input_layers + [n.layer for n in self._nodes])
+        self._layers = functional.keras_layer_order(self.inputs, self.outputs)
         self.built = True
 
     @property
@@ -85,13 +85,50 @@ class Model(Trainer, Layer):
         return [t._keras_history[0].name for t in getattr(self, "outputs", [])]
 
     def get_config(self) -> dict[str, Any]:
+        """A functional model's layers and their connections (Keras 3's format). A subclassed
+        model must override this (and ``from_config``) to be saved whole."""
         if not self._functional:
-            return {"name": self.name, "trainable": self.trainable}
-        return {**Layer.get_config(self)}
+            raise NotImplementedError(
+                f"Model '{self.name}' ({type(self).__name__}) is a subclassed model: override "
+                "get_config() and from_config() to save it whole, or use save_weights()")
+        return functional.functional_config(self)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
+                    ) -> Model:
+        """A model from ``get_config`` output; only built-in classes and ``custom_objects``
+        are ever instantiated."""
+        if "layers" in config:
+            return functional.functional_from_config(cls, config, custom_objects)
+        return cls(**config)
 
-def _unique_layers(layers: list[Layer]) -> list[Layer]:
-    seen: dict[int, Layer] = {}
-    for layer in layers:
-        seen.setdefault(id(layer), layer)
-    return list(seen.values())
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture (class and config, no weights) as a JSON string."""
+        from layerkit.saving import serialize_model
+
+        return json.dumps(serialize_model(self), **kwargs)
+
+    # -- persistence (see layerkit.saving) ---------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
+             **kwargs: Any) -> None:
+        """Save the architecture, weights, compile arguments and optimizer state to an HDF5
+        file (``.h5``/``.hdf5``, Keras's legacy layout); the write is atomic."""
+        from layerkit.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                   **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights (and the optimizer's state) to ``.weights.h5`` (Keras 3's layout) or
+        ``.h5`` (Keras's legacy layout); the write is atomic."""
+        from layerkit.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, by_name: bool = False,
+                     **kwargs: Any) -> None:
+        """Load weights saved by ``save_weights``/``save`` (or by Keras). Legacy ``.h5``
+        files match layers by position, or by name with ``by_name=True``."""
+        from layerkit.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, **kwargs)

@@ -97,15 +97,24 @@ class Sequential(Model):
         layers = [serialize(layer) for layer in self._stack]
         if self._input_layer is not None:
             layers.insert(0, serialize(self._input_layer))
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        if getattr(self, "_build_input_shape", None) is not None:
+            config["build_input_shape"] = list(self._build_input_shape)
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Sequential:
         from layerkit.layers import deserialize
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_config in config["layers"]:
+        layers = config.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError(f"Sequential config {config.get('name')!r}: 'layers' must be a list")
+        for layer_config in layers:
             model.add(deserialize(layer_config, custom_objects=custom_objects))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._stack:
+            model.build(tuple(shape))
         return model
 
 

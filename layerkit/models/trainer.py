@@ -138,6 +138,8 @@ class Trainer:
         self.history: History | None = None
         self._compiled: _Compiled | None = None
         self._programs: dict[tuple, _Program] = {}
+        # Set by a callback's on_train_begin (BackupAndRestore) to resume at that epoch.
+        self._initial_epoch: int | None = None
 
     # -- compile --------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -155,6 +157,10 @@ class Trainer:
             if spec is not None:
                 losses.get(spec)  # an unknown name fails here, not at the first fit step
         self.loss = loss
+        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+                                "steps_per_execution": steps_per_execution,
+                                "jit_compile": jit_compile}
         self._compiled = _Compiled(self, loss, loss_weights, metrics, weighted_metrics)
         self._programs = {}
         self.compiled = True
@@ -331,7 +337,10 @@ class Trainer:
                                    epochs=epochs, steps=steps, verbose=verbose)
         self.stop_training = False
         callbacks.on_train_begin()
+        if self._initial_epoch is not None:
+            initial_epoch, self._initial_epoch = self._initial_epoch, None
         logs: dict[str, float] = {}
+        epoch_logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
@@ -344,12 +353,16 @@ class Trainer:
                     break
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                # Validation calls the test hooks, as Keras's fit does (TensorBoard uses them).
+                callbacks.on_test_begin()
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
+                                                 callbacks)
+                callbacks.on_test_end(val_logs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        callbacks.on_train_end(epoch_logs if epochs > initial_epoch else {})
+        callbacks.on_train_end(epoch_logs)
         return history
 
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None) -> dict[str, float]:

@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from layerkit.saving.atomic import fsync_dir
+
 CHUNK_SIZE = 1 << 16
 TIMEOUT_S = 60.0
 
@@ -95,18 +97,4 @@ def _download(origin: str, target: Path, expected: str | None, timeout: float) -
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable (best effort: not every platform can open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(target.parent)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from layerkit.compat.v1.errors import DataLossError, NotFoundError
 from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError
 from layerkit.graph.graph import Tensor
 from layerkit.graph.variables import Variable, global_variables
+from layerkit.saving.atomic import atomic_path
 
 __all__ = [
     "CheckpointState", "Saver", "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint",
@@ -173,39 +173,8 @@ def _write_entries(f: Any, values: Mapping[str, np.ndarray]) -> None:
 def _atomic_write_h5(path: str, values: Mapping[str, np.ndarray]) -> None:
     """Write ``values`` to ``path`` so that it holds either the old file or the whole new one."""
     h5py = _h5py()
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = _temp_path(folder, os.path.basename(path))
-    try:
-        with h5py.File(tmp, "x") as f:
-            _write_entries(f, values)
-            f.flush()
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def _temp_path(folder: str, name: str) -> str:
-    """A fresh hidden name next to ``name``; the file itself is created exclusively by the
-    writer (so it gets the usual permissions, not ``mkstemp``'s owner-only ones)."""
-    return os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: str) -> None:
-    # Makes the rename itself durable; not possible on every platform (e.g. Windows).
-    with contextlib.suppress(OSError):
-        _fsync(folder)
+    with atomic_path(path) as temp, h5py.File(temp, "x") as f:
+        _write_entries(f, values)
 
 
 def read_checkpoint(path: str, expected: Mapping[str, Variable]) -> dict[str, np.ndarray]:
@@ -313,18 +282,8 @@ def _write_index(folder: str, paths: list[str], filename: str) -> None:
 
     state = {"model_checkpoint_path": rel(paths[-1]),
              "all_model_checkpoint_paths": [rel(p) for p in paths]}
-    target = os.path.join(folder, filename)
-    tmp = _temp_path(folder, filename)
-    try:
-        with open(tmp, "x") as f:
-            json.dump(state, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    with atomic_path(os.path.join(folder, filename)) as temp, open(temp, "x") as f:
+        json.dump(state, f, indent=1)
 
 
 def get_checkpoint_state(checkpoint_dir: str,

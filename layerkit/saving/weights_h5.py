@@ -1,0 +1,141 @@
+"""Keras 3's weights-only layout (``model.save_weights("m.weights.h5")``).
+
+Objects are addressed by where they sit in the model, not by their (auto-generated) names: a
+model's layers are ``layers/<class name in snake case>`` with ``_1``, ``_2``... for repeats, in
+``model.layers`` order; each object's own variables are the datasets ``vars/0``, ``vars/1``...
+(trainable ones first, as created); a recurrent layer keeps its weights in its ``cell``
+(``layers/lstm/cell/vars``); a nested model has its own ``layers``; the optimizer's variables
+are ``optimizer/vars``. Each ``vars`` group names its object in an attribute ``name``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from layerkit import backend as K
+from layerkit.saving.h5_safe import SafeFile
+
+# Layers whose weights Keras keeps in a cell sublayer (``cell/vars``).
+_CELLS = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def own_variables(layer: Any) -> list:
+    """The variables a layer created itself, trainable ones first (Keras's ``vars`` order)."""
+    own = list(getattr(layer, "_weights", []))
+    return [v for v in own if v.trainable] + [v for v in own if not v.trainable]
+
+
+def _entries(model: Any, path: str = "") -> Iterator[tuple[str, str, list]]:
+    """``(path of a vars group, object name, variables)`` for the model and all it holds."""
+    yield f"{path}vars", model.name, own_variables(model) if path == "" else []
+    used: dict[str, int] = {}
+    for layer in model.layers:
+        base = _snake(type(layer).__name__)
+        if type(layer).__name__ == "Model" and getattr(layer, "_functional", False):
+            base = "functional"
+        count = used.get(base, 0)
+        used[base] = count + 1
+        prefix = f"{path}layers/{base if count == 0 else f'{base}_{count}'}/"
+        yield from _layer_entries(layer, prefix)
+
+
+def _layer_entries(layer: Any, prefix: str) -> Iterator[tuple[str, str, list]]:
+    if hasattr(layer, "layers") and hasattr(layer, "compile"):  # a nested model
+        yield f"{prefix}vars", layer.name, own_variables(layer)
+        for sub_path, name, variables in _entries(layer, prefix):
+            if sub_path != f"{prefix}vars":
+                yield sub_path, name, variables
+        return
+    cell = _CELLS.get(type(layer).__name__)
+    if cell is None:
+        yield f"{prefix}vars", layer.name, own_variables(layer)
+    else:
+        yield f"{prefix}vars", layer.name, []
+        yield f"{prefix}cell/vars", cell, own_variables(layer)
+
+
+def _optimizer_of(model: Any) -> Any:
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer if optimizer is not None and getattr(model, "compiled", False) else None
+
+
+# -- writing ----------------------------------------------------------------------------------
+def write(f: Any, model: Any) -> None:
+    """Write the model's (and its optimizer's) variables into the open, empty file ``f``."""
+    session = K.get_session()
+    entries = list(_entries(model))
+    optimizer = _optimizer_of(model)
+    if optimizer is not None:
+        entries.append(("optimizer/vars", optimizer.name, list(optimizer.variables)))
+    keys = [v.key for _, _, variables in entries for v in variables]
+    values = session.variable_values(keys) if keys else {}
+    for path, name, variables in entries:
+        group = f.require_group(path)
+        group.attrs["name"] = name
+        for index, var in enumerate(variables):
+            group.create_dataset(str(index), data=np.asarray(values[var.key]))
+
+
+# -- reading ----------------------------------------------------------------------------------
+def staged(sf: SafeFile, model: Any, skip_mismatch: bool = False) -> dict[str, np.ndarray]:
+    """Variable key -> value for every variable of the model (and its optimizer, when the model
+    is compiled and the file holds an optimizer state), all checked, none assigned yet."""
+    result: dict[str, np.ndarray] = {}
+    for path, _, variables in _entries(model):
+        if variables:
+            _stage_group(sf, path, variables, skip_mismatch, result)
+    optimizer = _optimizer_of(model)
+    if optimizer is not None and _has_path(sf, "optimizer/vars"):
+        optimizer.build(model.trainable_weights)
+        _stage_group(sf, "optimizer/vars", list(optimizer.variables), skip_mismatch, result,
+                     what=f"optimizer '{optimizer.name}'")
+    return result
+
+
+def _has_path(sf: SafeFile, path: str) -> bool:
+    group = sf.root
+    for part in path.split("/"):
+        if part not in group:
+            return False
+        group = group[part]
+    return True
+
+
+def _stage_group(sf: SafeFile, path: str, variables: list, skip_mismatch: bool,
+                 result: dict, what: str | None = None) -> None:
+    what = what or f"'{path[:-len('/vars')] or 'the model'}'"
+    if not _has_path(sf, path):
+        message = f"{sf.path!r} has no weights for {what} (expected the group /{path})"
+        if skip_mismatch:
+            warnings.warn(f"Skipping: {message}", stacklevel=4)
+            return
+        raise ValueError(message)
+    group = sf.child(sf.root, path)
+    count = len([name for name in sf.members(group) if name.isdigit()])
+    if count != len(variables):
+        message = (f"{what} expects {len(variables)} variables, but {sf.path!r} holds {count} "
+                   f"at /{path}")
+        if skip_mismatch:
+            warnings.warn(f"Skipping: {message}", stacklevel=4)
+            return
+        raise ValueError(message)
+    for index, var in enumerate(variables):
+        value = sf.array(group, str(index))
+        if tuple(value.shape) != tuple(var.shape):
+            message = (f"{what}: variable '{var.key}' has shape {tuple(var.shape)}, "
+                       f"{sf.path!r} holds shape {tuple(value.shape)} at /{path}/{index}")
+            if skip_mismatch:
+                warnings.warn(f"Skipping: {message}", stacklevel=4)
+                continue
+            raise ValueError(message)
+        result[var.key] = value.astype(var.dtype)
