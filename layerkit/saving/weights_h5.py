@@ -96,19 +96,33 @@ def staged(sf: SafeFile, model: Any, skip_mismatch: bool = False) -> dict[str, n
             _stage_group(sf, path, variables, skip_mismatch, result)
     optimizer = _optimizer_of(model)
     if optimizer is not None and _has_path(sf, "optimizer/vars"):
-        optimizer.build(model.trainable_weights)
-        _stage_group(sf, "optimizer/vars", list(optimizer.variables), skip_mismatch, result,
-                     what=f"optimizer '{optimizer.name}'")
+        _stage_optimizer(sf, model, optimizer, result)
     return result
 
 
+def _stage_optimizer(sf: SafeFile, model: Any, optimizer: Any, result: dict) -> None:
+    """The optimizer's state, when it fits; a state that does not (another optimizer, or one
+    saved before its first step) is skipped with a warning, as Keras does."""
+    optimizer.build(model.trainable_weights)
+    variables = list(optimizer.variables)
+    staged: dict[str, np.ndarray] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _stage_group(sf, "optimizer/vars", variables, True, staged,
+                     what=f"optimizer '{optimizer.name}'")
+    if caught or len(staged) != len(variables):
+        warnings.warn(f"Skipping the optimizer state in {sf.path!r}: it does not fit optimizer "
+                      f"'{optimizer.name}' ({len(variables)} variables); "
+                      f"{caught[0].message if caught else ''}", stacklevel=3)
+        return
+    result.update(staged)
+
+
 def _has_path(sf: SafeFile, path: str) -> bool:
-    group = sf.root
-    for part in path.split("/"):
-        if part not in group:
-            return False
-        group = group[part]
-    return True
+    # Through SafeFile: a plain ``group[part]`` walk followed soft and external links before
+    # any check (opening whatever file an external link names; a dangling link escaped as an
+    # h5py KeyError).
+    return sf.has_path(sf.root, path)
 
 
 def _stage_group(sf: SafeFile, path: str, variables: list, skip_mismatch: bool,

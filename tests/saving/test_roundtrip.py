@@ -239,3 +239,17 @@ def test_save_refuses_other_formats(keras, tmp_path, name):
     model = _cnn(keras)
     with pytest.raises((ValueError, NotImplementedError), match=name.split(".", 1)[1]):
         model.save(tmp_path / name)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_optimizer_state_that_does_not_fit_is_skipped_with_a_warning(keras, tmp_path,
+                                                                     optimizer):
+    untrained = _cnn(keras)  # compiled, never stepped: its optimizer holds no variables yet
+    untrained.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    untrained.save_weights(tmp_path / "w.weights.h5")
+    other = _cnn(keras)
+    other.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="Skipping the optimizer state"):
+        other.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(other.get_weights(), untrained.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the model's own weights did load
