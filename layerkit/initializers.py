@@ -27,7 +27,7 @@ import numpy as np
 
 from layerkit.graph import dtypes
 from layerkit.utils import rng_utils
-from layerkit.utils.serialization import deserialize_object, serialize_object
+from layerkit.utils.serialization import check_unsupported, deserialize_object, serialize_object
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -253,14 +253,19 @@ class VarianceScaling(RandomInitializer):
     ``mode``: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"`` (their mean). ``distribution``:
     ``"truncated_normal"`` (stddev ``sqrt(scale / n)`` after truncation at 2 stddevs),
     ``"untruncated_normal"``, or ``"uniform"`` on ``[-limit, limit]`` with
-    ``limit = sqrt(3 * scale / n)``. ``"normal"`` means ``"truncated_normal"``.
+    ``limit = sqrt(3 * scale / n)``. ``"normal"`` means ``"truncated_normal"``. Keras 3.15's
+    ``input_axes``/``output_axes`` (fans over chosen axes) are accepted only at None.
     """
 
     MODES = ("fan_in", "fan_out", "fan_avg")
     DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
-                 distribution: str = "truncated_normal", seed: int | None = None):
+                 distribution: str = "truncated_normal", seed: int | None = None,
+                 input_axes: Any = None, output_axes: Any = None):
+        # Keras's fans over chosen axes: only the default (the layout rule above).
+        check_unsupported(type(self).__name__, {"input_axes": (input_axes, None),
+                                                "output_axes": (output_axes, None)})
         if not scale > 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in self.MODES:
@@ -298,20 +303,18 @@ class VarianceScaling(RandomInitializer):
 
 
 class _FixedVarianceScaling(VarianceScaling):
-    """A named ``VarianceScaling`` whose only argument is ``seed``."""
+    """A named ``VarianceScaling`` whose only argument is ``seed`` (Keras's ``input_axes`` and
+    ``output_axes`` are accepted at their default, None, and not written)."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, input_axes: Any = None,
+                 output_axes: Any = None):
         super().__init__(scale=self.SCALE, mode=self.MODE, distribution=self.DISTRIBUTION,
-                         seed=seed)
+                         seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self) -> dict[str, Any]:
         return {"seed": self.seed}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Initializer:
-        return cls(seed=config.get("seed"))
 
 
 class GlorotUniform(_FixedVarianceScaling):

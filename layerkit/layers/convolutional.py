@@ -15,6 +15,7 @@ from layerkit.graph import ops
 from layerkit.graph.ops.nn import window_output_size
 from layerkit.graph.shapes import fmt
 from layerkit.layers.layer import Layer
+from layerkit.utils.serialization import check_unsupported
 
 
 # -- argument helpers shared with the pooling layers --------------------------------------------
@@ -92,12 +93,9 @@ class BaseConv(Layer):
         label = self._label()
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive int, got {filters!r}")
-        if groups != 1:
-            raise NotImplementedError(f"{label}: groups={groups!r} is not supported (only "
-                                      "groups=1)")
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError(f"{label}: kernel_constraint and bias_constraint are not "
-                                      "supported")
+        check_unsupported(label, {"groups": (groups, 1),
+                                  "kernel_constraint": (kernel_constraint, None),
+                                  "bias_constraint": (bias_constraint, None)})
         self.filters = filters
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", label)
         self.strides = normalize_tuple(strides, self.rank, "strides", label)

@@ -6,9 +6,11 @@ import math
 from typing import Any
 
 from layerkit import activations, initializers, regularizers
+from layerkit import backend as K
 from layerkit.graph import ops
 from layerkit.graph.shapes import fmt
 from layerkit.layers.layer import Layer
+from layerkit.utils.serialization import check_unsupported
 
 
 class Dense(Layer):
@@ -18,13 +20,15 @@ class Dense(Layer):
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, lora_rank: int | None = None, **kwargs):
+                 bias_constraint: Any = None, lora_rank: int | None = None,
+                 lora_alpha: float | None = None, quantization_config: Any = None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense '{self.name}': units must be a positive int, got {units!r}")
-        if lora_rank is not None or kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError(f"Dense '{self.name}': lora_rank and constraints are not "
-                                      "supported")
+        check_unsupported(f"Dense '{self.name}'", {
+            "kernel_constraint": (kernel_constraint, None),
+            "bias_constraint": (bias_constraint, None), "lora_rank": (lora_rank, None),
+            "lora_alpha": (lora_alpha, None), "quantization_config": (quantization_config, None)})
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -64,7 +68,8 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                "kernel_constraint": None, "bias_constraint": None,
+                "quantization_config": None}
 
 
 class Activation(Layer):
@@ -92,8 +97,7 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if not 0.0 <= float(rate) < 1.0:
             raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), got {rate!r}")
-        if noise_shape is not None:
-            raise NotImplementedError(f"Dropout '{self.name}': noise_shape is not supported")
+        check_unsupported(f"Dropout '{self.name}'", {"noise_shape": (noise_shape, None)})
         self.rate = float(rate)
         self.seed = seed
 
@@ -108,21 +112,30 @@ class Dropout(Layer):
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": None}
 
 
 class Flatten(Layer):
-    """Reshapes ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)``."""
+    """Reshapes ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)``. With
+    ``data_format="channels_first"`` the channel axis (axis 1) is moved last before flattening,
+    as Keras does, so the order of the features matches a channels_last model's."""
 
     def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format
+        value = K.image_data_format() if data_format is None else data_format
+        if value not in ("channels_last", "channels_first"):
+            raise ValueError(f"Flatten '{self.name}': data_format must be 'channels_last' or "
+                             f"'channels_first', got {data_format!r}")
+        self.data_format = value
 
     def call(self, inputs):
         rest = inputs.shape[1:] if inputs.shape is not None else None
         if rest is None or any(d is None for d in rest):
             raise ValueError(f"Flatten '{self.name}' needs every non-batch dimension known, got "
                              f"{fmt(inputs.shape)}")
+        if self.data_format == "channels_first" and len(rest) > 1:
+            inputs = ops.transpose(inputs, (0, *range(2, len(rest) + 1), 1))
         return ops.reshape(inputs, (-1, math.prod(rest)))
 
     def compute_output_shape(self, input_shape):

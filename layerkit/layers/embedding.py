@@ -8,6 +8,7 @@ from typing import Any
 from layerkit import initializers, regularizers
 from layerkit.graph import dtypes, ops
 from layerkit.layers.layer import Layer
+from layerkit.utils.serialization import check_unsupported
 
 
 class Embedding(Layer):
@@ -19,18 +20,18 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, embeddings_constraint: Any = None,
                  mask_zero: bool = False, weights: Any = None, lora_rank: int | None = None,
-                 **kwargs):
+                 lora_alpha: float | None = None, quantization_config: Any = None, **kwargs):
         super().__init__(**kwargs)
         label = f"Embedding '{self.name}'"
         for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{label}: {what} must be a positive int, got {value!r}")
-        if mask_zero:
-            raise NotImplementedError(f"{label}: mask_zero=True is not supported (layerkit "
-                                      "layers do not propagate masks)")
-        if embeddings_constraint is not None or lora_rank is not None:
-            raise NotImplementedError(f"{label}: embeddings_constraint and lora_rank are not "
-                                      "supported")
+        # mask_zero=True is refused: layerkit layers do not propagate masks.
+        check_unsupported(label, {
+            "mask_zero": (mask_zero, False),
+            "embeddings_constraint": (embeddings_constraint, None),
+            "lora_rank": (lora_rank, None), "lora_alpha": (lora_alpha, None),
+            "quantization_config": (quantization_config, None)})
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -58,12 +59,13 @@ class Embedding(Layer):
         return (*input_shape, self.output_dim)
 
     def get_config(self) -> dict[str, Any]:
-        reg = self.embeddings_regularizer
         return {**super().get_config(), "input_dim": self.input_dim,
                 "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": None if reg is None else regularizers.serialize(reg),
-                "mask_zero": self.mask_zero}
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "embeddings_constraint": None, "mask_zero": self.mask_zero,
+                "quantization_config": None}
 
 
 __all__ = ["Embedding"]

@@ -20,6 +20,7 @@ import numpy as np
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes
 from layerkit.graph.shapes import fmt
+from layerkit.utils.serialization import dtype_policy_name, serialize_dtype_policy
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape"}
 
@@ -81,7 +82,11 @@ def snake_case(name: str) -> str:
 class Layer:
     """Base class of layers. Subclasses create weights in ``build(input_shape)`` with
     ``add_weight`` and compute outputs in ``call(inputs)`` (taking ``training`` if they behave
-    differently in training), and list their constructor arguments in ``get_config``."""
+    differently in training), and list their constructor arguments in ``get_config``.
+
+    ``dtype`` is a dtype name or Keras 3's DTypePolicy config (a mixed-precision policy is a
+    NotImplementedError); with ``autocast`` (the default), floating inputs are cast to it when
+    the layer is called, as in Keras."""
 
     def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
                  dtype: Any = None, autocast: bool = True, name: str | None = None, **kwargs):
@@ -94,8 +99,11 @@ class Layer:
             uid = K.get_uid(prefix)
             name = prefix if uid == 1 else f"{prefix}_{uid - 1}"
         self.name = name
+        # A dtype name, or Keras 3's DTypePolicy config; mixed precision is refused.
+        dtype = dtype_policy_name(dtype, f"{type(self).__name__} '{name}'")
         self.dtype = dtypes.as_dtype(dtype or K.floatx()).name
         self._trainable = bool(trainable)
+        self.autocast = bool(autocast)
         self._weights: list[K.KerasVariable] = []
         self._regularizers: list[tuple[K.KerasVariable, Any]] = []
         self._updates_fn = None
@@ -134,14 +142,21 @@ class Layer:
         return _shapes_of(out)
 
     def get_config(self) -> dict[str, Any]:
-        """The constructor arguments that recreate this layer (not its weights)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        """The constructor arguments that recreate this layer (not its weights), as Keras 3
+        writes them: ``dtype`` as a DTypePolicy config, ``activity_regularizer`` when set."""
+        from layerkit import regularizers
+
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": serialize_dtype_policy(self.dtype)}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new layer from ``get_config``'s output (or the config Keras 3 writes)."""
         return cls(**config)
 
     # -- calling ----------------------------------------------------------------------------------
@@ -155,7 +170,8 @@ class Layer:
         call_kwargs = self._call_kwargs(kwargs)
         graph = K.get_graph()
         with graph.as_default(), graph.name_scope(self.name):
-            outputs = self.call(*args, **call_kwargs)
+            call_args = (self._autocast(args[0]), *args[1:]) if args else args
+            outputs = self.call(*call_args, **call_kwargs)
             outputs = _distinct_from_inputs(outputs, args)
         self._output_shape = _shapes_of(outputs)  # for summary()
         if self.activity_regularizer is not None:
@@ -181,6 +197,23 @@ class Layer:
         elif not takes_any:
             call_kwargs.pop("training", None)
         return call_kwargs
+
+    def _autocast(self, inputs: Any) -> Any:
+        """``inputs`` with each floating tensor cast to the layer's dtype, as Keras's
+        ``autocast`` does (a model leaves them alone: its layers cast their own inputs)."""
+        from layerkit.models.model import Model
+
+        if not self.autocast or isinstance(self, Model) or not dtypes.is_floating(
+                dtypes.as_dtype(self.dtype)):
+            return inputs
+        flat = _flatten(inputs)
+        cast = [isinstance(t, Tensor) and dtypes.is_floating(t.dtype) and t.dtype.name != self.dtype
+                for t in flat]
+        if not any(cast):
+            return inputs
+        from layerkit.graph import ops
+
+        return _pack_like(inputs, [ops.cast(t, self.dtype) if c else t for t, c in zip(flat, cast)])
 
     def _build_for(self, inputs: Any) -> None:
         shapes = _shapes_of(inputs)

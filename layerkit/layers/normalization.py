@@ -8,6 +8,7 @@ from layerkit import initializers, regularizers
 from layerkit.graph import Tensor, ops
 from layerkit.graph.shapes import fmt
 from layerkit.layers.layer import Layer
+from layerkit.utils.serialization import check_unsupported
 
 
 def _serialize_regularizer(regularizer: Any) -> Any:
@@ -85,7 +86,8 @@ class _Normalization(Layer):
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": _serialize_regularizer(self.beta_regularizer),
-                "gamma_regularizer": _serialize_regularizer(self.gamma_regularizer)}
+                "gamma_regularizer": _serialize_regularizer(self.gamma_regularizer),
+                "beta_constraint": None, "gamma_constraint": None}
 
 
 class BatchNormalization(_Normalization):
@@ -105,14 +107,21 @@ class BatchNormalization(_Normalization):
                  gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
                  moving_variance_initializer: Any = "ones", beta_regularizer: Any = None,
                  gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, synchronized: bool = False, **kwargs):
+                 gamma_constraint: Any = None, renorm: bool = False,
+                 renorm_clipping: dict[str, float] | None = None, renorm_momentum: float = 0.99,
+                 synchronized: bool = False, **kwargs):
         super().__init__(**kwargs)
         label = f"BatchNormalization '{self.name}'"
+        if isinstance(axis, list | tuple) and len(axis) == 1:
+            axis = axis[0]  # Keras 2 files may hold [axis]
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise ValueError(f"{label}: axis must be an int, got {axis!r}")
-        if beta_constraint is not None or gamma_constraint is not None or synchronized:
-            raise NotImplementedError(f"{label}: constraints and synchronized=True are not "
-                                      "supported")
+        check_unsupported(label, {"beta_constraint": (beta_constraint, None),
+                                  "gamma_constraint": (gamma_constraint, None),
+                                  "renorm": (renorm, False),
+                                  "renorm_clipping": (renorm_clipping, None),
+                                  "renorm_momentum": (renorm_momentum, 0.99),
+                                  "synchronized": (synchronized, False)})
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -153,7 +162,9 @@ class BatchNormalization(_Normalization):
                 **self._param_config(),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(
-                    self.moving_variance_initializer)}
+                    self.moving_variance_initializer),
+                "synchronized": False, "renorm": False, "renorm_clipping": None,
+                "renorm_momentum": 0.99}
 
 
 class LayerNormalization(_Normalization):
@@ -168,8 +179,9 @@ class LayerNormalization(_Normalization):
                  gamma_constraint: Any = None, **kwargs):
         super().__init__(**kwargs)
         label = f"LayerNormalization '{self.name}'"
-        if rms_scaling or beta_constraint is not None or gamma_constraint is not None:
-            raise NotImplementedError(f"{label}: rms_scaling and constraints are not supported")
+        check_unsupported(label, {"rms_scaling": (rms_scaling, False),
+                                  "beta_constraint": (beta_constraint, None),
+                                  "gamma_constraint": (gamma_constraint, None)})
         self.axis = list(axis) if isinstance(axis, list | tuple) else axis
         self.epsilon = float(epsilon)
         self.center = bool(center)

@@ -20,10 +20,16 @@ from layerkit import activations, initializers, regularizers
 from layerkit.graph import Tensor, convert_to_tensor, ops
 from layerkit.graph.shapes import fmt
 from layerkit.layers.layer import Layer
+from layerkit.utils.serialization import check_unsupported
 
 
 def _serialize_regularizer(regularizer: Any) -> Any:
     return None if regularizer is None else regularizers.serialize(regularizer)
+
+
+def _constraints(kernel: Any, recurrent: Any, bias: Any) -> dict[str, Any]:
+    return {"kernel_constraint": kernel, "recurrent_constraint": recurrent,
+            "bias_constraint": bias}
 
 
 class _RNN(Layer):
@@ -39,23 +45,21 @@ class _RNN(Layer):
     def __init__(self, units: int, activation: Any, recurrent_activation: Any, use_bias: bool,
                  kernel_initializer: Any, recurrent_initializer: Any, bias_initializer: Any,
                  kernel_regularizer: Any, recurrent_regularizer: Any, bias_regularizer: Any,
-                 activity_regularizer: Any, constraints: tuple, dropout: float,
+                 activity_regularizer: Any, constraints: dict[str, Any], dropout: float,
                  recurrent_dropout: float, seed: int | None, return_sequences: bool,
                  return_state: bool, go_backwards: bool, stateful: bool, unroll: bool,
-                 **kwargs):
+                 zero_output_for_mask: bool = False, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         label = f"{type(self).__name__} '{self.name}'"
         if isinstance(units, bool) or not isinstance(units, int | np.integer) or units <= 0:
             raise ValueError(f"{label}: units must be a positive int, got {units!r}")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"{label}: dropout must be in [0, 1), got {dropout!r}")
-        refused = [what for what, given in [
-            ("recurrent_dropout", recurrent_dropout), ("stateful=True", stateful),
-            ("unroll=True", unroll), ("constraints", any(c is not None for c in constraints)),
-        ] if given]
-        if refused:
-            raise NotImplementedError(f"{label}: {', '.join(refused)} not supported (the loop is "
-                                      "always a scan; use dropout for inputs)")
+        # The loop is always a scan without masks; use dropout for the inputs.
+        check_unsupported(label, {
+            "recurrent_dropout": (recurrent_dropout, 0.0), "stateful": (stateful, False),
+            "unroll": (unroll, False), "zero_output_for_mask": (zero_output_for_mask, False),
+            **{name: (value, None) for name, value in constraints.items()}})
         self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
@@ -171,10 +175,12 @@ class _RNN(Layer):
             "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
             "recurrent_regularizer": _serialize_regularizer(self.recurrent_regularizer),
             "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": _serialize_regularizer(self.activity_regularizer),
+            "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None,
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed, "return_sequences": self.return_sequences,
             "return_state": self.return_state, "go_backwards": self.go_backwards,
-            "stateful": self.stateful, "unroll": self.unroll,
+            "stateful": self.stateful, "unroll": self.unroll, "zero_output_for_mask": False,
         }
 
 
@@ -194,7 +200,8 @@ class SimpleRNN(_RNN):
         super().__init__(units, activation, None, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, kernel_regularizer,
                          recurrent_regularizer, bias_regularizer, activity_regularizer,
-                         (kernel_constraint, recurrent_constraint, bias_constraint), dropout,
+                         _constraints(kernel_constraint, recurrent_constraint,
+                                      bias_constraint), dropout,
                          recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                          stateful, unroll, **kwargs)
 
@@ -236,7 +243,8 @@ class LSTM(_RNN):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, kernel_regularizer,
                          recurrent_regularizer, bias_regularizer, activity_regularizer,
-                         (kernel_constraint, recurrent_constraint, bias_constraint), dropout,
+                         _constraints(kernel_constraint, recurrent_constraint,
+                                      bias_constraint), dropout,
                          recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                          stateful, unroll, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
@@ -303,7 +311,8 @@ class GRU(_RNN):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, kernel_regularizer,
                          recurrent_regularizer, bias_regularizer, activity_regularizer,
-                         (kernel_constraint, recurrent_constraint, bias_constraint), dropout,
+                         _constraints(kernel_constraint, recurrent_constraint,
+                                      bias_constraint), dropout,
                          recurrent_dropout, seed, return_sequences, return_state, go_backwards,
                          stateful, unroll, **kwargs)
         self.reset_after = bool(reset_after)

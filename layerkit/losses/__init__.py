@@ -59,8 +59,9 @@ def serialize(loss: Any) -> dict:
                 "config": loss.get_config(), "registered_name": None}
     name = getattr(loss, "__name__", None)
     if callable(loss) and name in ALL_OBJECTS_DICT:
-        return {"module": "keras.losses", "class_name": "function", "config": name,
-                "registered_name": name}
+        # Keras 3's form for its built-in functions (it refuses module "keras.losses" here).
+        return {"module": "builtins", "class_name": "function", "config": name,
+                "registered_name": "function"}
     raise ValueError(f"Cannot serialize loss {loss!r}: it is not a Loss instance or a "
                      "built-in loss function")
 

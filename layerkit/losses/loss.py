@@ -8,6 +8,7 @@ from typing import Any
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, ops
 from layerkit.losses import _runtime as rt
+from layerkit.utils.serialization import dtype_policy_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
 
@@ -49,6 +50,7 @@ class Loss:
                  dtype: Any = None):
         self.name = name or auto_name(type(self).__name__)
         self.reduction = standardize_reduction(reduction)
+        dtype = dtype_policy_name(dtype, f"{type(self).__name__} loss '{self.name}'")
         self._dtype = dtypes.as_dtype(dtype or K.floatx()).name
 
     @property

@@ -215,10 +215,12 @@ class LossFunctionWrapper(Loss):
     @classmethod
     def from_config(cls, config: dict) -> LossFunctionWrapper:
         config = dict(config)
-        if isinstance(config.get("fn"), str):
+        name = config.get("fn")
+        if isinstance(name, dict) and name.get("class_name") == "function":
+            name = name.get("config")  # Keras 3 writes the function as a "function" config
+        if isinstance(name, str):
             from layerkit.losses import ALL_OBJECTS_DICT
 
-            name = config["fn"]
             if name not in ALL_OBJECTS_DICT:
                 raise ValueError(f"Unknown loss function {name!r} in LossFunctionWrapper config")
             config["fn"] = ALL_OBJECTS_DICT[name]

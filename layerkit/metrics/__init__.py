@@ -108,8 +108,9 @@ def serialize(metric: Any) -> dict:
                 "config": metric.get_config(), "registered_name": None}
     name = getattr(metric, "__name__", None)
     if callable(metric) and name in _FUNCTIONS:
-        return {"module": "keras.metrics", "class_name": "function", "config": name,
-                "registered_name": name}
+        # Keras 3's form for its built-in functions (it refuses module "keras.metrics" here).
+        return {"module": "builtins", "class_name": "function", "config": name,
+                "registered_name": "function"}
     raise ValueError(f"Cannot serialize metric {metric!r}")
 
 

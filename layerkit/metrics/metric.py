@@ -33,6 +33,7 @@ from layerkit.graph import Tensor, dtypes, placeholder
 from layerkit.graph.opdef import constant
 from layerkit.losses import _runtime as rt
 from layerkit.losses.loss import auto_name
+from layerkit.utils.serialization import dtype_policy_name
 
 
 def _wrap_update(raw: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,6 +79,7 @@ class Metric:
 
     def __init__(self, dtype: Any = None, name: str | None = None):
         self.name = name or auto_name(type(self).__name__)
+        dtype = dtype_policy_name(dtype, f"{type(self).__name__} metric '{self.name}'")
         self._dtype = dtypes.as_dtype(dtype or K.floatx()).name
         self._variables: list[Any] = []
         self._tracing = False

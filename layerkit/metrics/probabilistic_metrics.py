@@ -47,12 +47,13 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The mean crossentropy of integer labels and predictions."""
 
     def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None,
-                 from_logits: bool = False, axis: int = -1):
+                 from_logits: bool = False, ignore_class: int | None = None, axis: int = -1):
         super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype,
-                         from_logits=from_logits, axis=axis)
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
         self.from_logits = from_logits
+        self.ignore_class = ignore_class
         self.axis = axis
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "axis": self.axis}
+                "ignore_class": self.ignore_class, "axis": self.axis}

@@ -117,8 +117,11 @@ class MeanMetricWrapper(Mean):
     @classmethod
     def from_config(cls, config: dict) -> MeanMetricWrapper:
         config = dict(config)
-        if isinstance(config.get("fn"), str):
+        fn = config.get("fn")
+        if isinstance(fn, dict) and fn.get("class_name") == "function":
+            fn = fn.get("config")  # Keras 3 writes the function as a "function" config
+        if isinstance(fn, str):
             from layerkit.metrics import _function_by_name
 
-            config["fn"] = _function_by_name(config["fn"])
+            config["fn"] = _function_by_name(fn)
         return cls(**config)

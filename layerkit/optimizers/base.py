@@ -44,6 +44,7 @@ from layerkit.graph import (
     placeholder,
 )
 from layerkit.optimizers import schedules
+from layerkit.utils.serialization import check_unsupported
 
 __all__ = ["Optimizer", "clip_by_global_norm", "clip_by_norm", "global_norm"]
 
@@ -85,6 +86,9 @@ class Optimizer:
             raise NotImplementedError(
                 "use_ema=True (an exponential moving average of the weights) is not supported "
                 "by layerkit's optimizers")
+        check_unsupported(f"{type(self).__name__} optimizer", {
+            "ema_momentum": (ema_momentum, 0.99),
+            "ema_overwrite_frequency": (ema_overwrite_frequency, None)})
         if gradient_accumulation_steps:
             if not (isinstance(gradient_accumulation_steps, int)
                     and gradient_accumulation_steps >= 2):
@@ -196,11 +200,20 @@ class Optimizer:
         return self.add_variable(tuple(reference_variable.shape), initializer=initializer,
                                  dtype=reference_variable.dtype, name=slot)
 
-    def add_optimizer_variables(self, trainable_variables: Sequence[Variable], name: str,
-                                initializer: Any = "zeros") -> list[backend.KerasVariable]:
-        """One ``add_variable_from_reference`` slot per variable, in order."""
-        return [self.add_variable_from_reference(v, name, initializer)
-                for v in trainable_variables]
+    def add_optimizer_variables(self, trainable_variables: Sequence[Variable],
+                                name: str | Sequence[str], initializer: Any = "zeros") -> Any:
+        """One ``add_variable_from_reference`` slot per variable, in order. With a list of
+        names, the slots are made variable by variable (``kernel_momentum``,
+        ``kernel_velocity``, ``bias_momentum``...) and a tuple of lists, one per name, is
+        returned: Keras 3 orders them so, and files store optimizer variables by position."""
+        if isinstance(name, str):
+            return [self.add_variable_from_reference(v, name, initializer)
+                    for v in trainable_variables]
+        slots: tuple[list, ...] = tuple([] for _ in name)
+        for variable in trainable_variables:
+            for slot, slot_name in zip(slots, name):
+                slot.append(self.add_variable_from_reference(variable, slot_name, initializer))
+        return slots
 
     def _get_variable_index(self, variable: Variable) -> int:
         return self._trainable_variables_indices[id(variable)]

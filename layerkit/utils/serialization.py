@@ -1,4 +1,5 @@
-"""Keras 3 style configs for objects looked up by class name (initializers, regularizers).
+"""Keras 3 style configs: objects looked up by class name (initializers, regularizers), dtype
+policies, and the check that arguments for features layerkit lacks hold Keras's defaults.
 
 Only classes in the given registry, or passed in ``custom_objects``, are ever instantiated: a
 config names a class, it never makes us import or run anything.
@@ -43,3 +44,54 @@ def deserialize_object(config: Any, registry: Mapping[str, type],
     if cls is None:
         raise unknown(name)
     return cls.from_config(dict(config.get("config") or {}))
+
+
+# -- dtype policies (Keras 3 writes a layer's dtype as a DTypePolicy config) ------------------
+# The classes of plain (single-dtype) policies: Keras 3's, its older alias, tf.keras's.
+_PLAIN_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy", "Policy")
+
+
+def dtype_policy_name(dtype: Any, owner: str) -> Any:
+    """The dtype a ``dtype`` argument names: None, a dtype (string, numpy), or a Keras dtype
+    policy config ``{"class_name": "DTypePolicy", "config": {"name": "float32"}, ...}``.
+    Mixed-precision and quantized policies are a NotImplementedError naming ``owner``."""
+    if isinstance(dtype, dict):
+        name = dtype.get("class_name")
+        config = dtype.get("config")
+        if name not in _PLAIN_POLICY_CLASSES:
+            raise NotImplementedError(f"{owner}: dtype policy {name!r} is not supported (only "
+                                      "plain DTypePolicy configs)")
+        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+            raise ValueError(f"{owner}: a DTypePolicy config needs config.name, got {dtype!r}")
+        dtype = config["name"]
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        raise NotImplementedError(f"{owner}: dtype policy {dtype!r} (mixed precision) is not "
+                                  "supported; layerkit computes in one dtype per layer")
+    if isinstance(dtype, str) and "_from_" in dtype:  # Keras's quantized "int8_from_float32"
+        raise NotImplementedError(f"{owner}: dtype policy {dtype!r} (quantization) is not "
+                                  "supported")
+    return dtype
+
+
+def serialize_dtype_policy(name: str) -> dict[str, Any]:
+    """A plain dtype as Keras 3 writes a layer's ``dtype``: a ``DTypePolicy`` config."""
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+            "registered_name": None}
+
+
+# -- arguments layerkit accepts only at Keras's default -----------------------------------
+def check_unsupported(owner: str, arguments: Mapping[str, tuple[Any, Any]]) -> None:
+    """``arguments`` maps an argument name to ``(value, default)``: each must hold its Keras
+    default (features layerkit does not implement), else a NotImplementedError naming
+    ``owner`` and the arguments."""
+    refused = [f"{name}={value!r}" for name, (value, default) in arguments.items()
+               if not _same(value, default)]
+    if refused:
+        raise NotImplementedError(f"{owner}: {', '.join(refused)} is not supported by layerkit "
+                                  "(only Keras's default)")
+
+
+def _same(value: Any, default: Any) -> bool:
+    if value is None or default is None:
+        return value is default
+    return bool(value == default)
