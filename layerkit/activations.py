@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layerkit.graph import Tensor, convert_to_tensor, ops
+from layerkit.saving.object_registration import custom_objects_in_scope
 from layerkit.utils import _symbolic
 
 __all__ = [
@@ -215,7 +216,7 @@ def serialize(activation: Callable) -> str:
 def deserialize(config: Any, custom_objects: dict[str, Callable] | None = None) -> Callable:
     """The activation named by ``config``: a name, or a Keras 3 function config
     ``{"class_name": "function", "config": "relu", ...}``."""
-    custom_objects = custom_objects or {}
+    custom_objects = custom_objects_in_scope(custom_objects)
     name = config
     if isinstance(config, dict):
         inner = config.get("config")

@@ -58,20 +58,36 @@ def _registry() -> dict[str, type]:
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
-    """``{"class_name": ..., "config": ...}``, as Keras writes layers."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name": ..., "config": ...}``, as Keras writes layers (a plain functional
+    ``Model`` is written as ``"Functional"``, as in Keras 3)."""
+    from layerkit.models import Model
+
+    name = type(layer).__name__
+    if type(layer) is Model and getattr(layer, "_functional", False):
+        name = "Functional"
+    return {"class_name": name, "config": layer.get_config()}
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
-    """A layer from ``serialize``'s output. Only built-in classes and ``custom_objects`` are
-    accepted; any other class name is refused, naming it."""
+    """A layer from ``serialize``'s output. Only built-in classes and custom objects (passed
+    here, or in an enclosing ``custom_object_scope``) are accepted; any other class name is
+    refused, naming it. The custom objects also reach what the config names inside (the layers
+    of a nested model, activations, initializers)."""
+    from layerkit.models import Model
+    from layerkit.saving.object_registration import custom_object_scope, custom_objects_in_scope
+
+    if not isinstance(config, dict):
+        raise ValueError(f"Not a layer config: {str(config)[:200]}")
     name = config.get("class_name")
-    classes = {**_registry(), **(custom_objects or {})}
-    if name not in classes:
+    classes = {**_registry(), **custom_objects_in_scope(custom_objects)}
+    if not isinstance(name, str) or name not in classes:
         raise ValueError(f"Unknown layer class {name!r}: it is neither built in nor passed in "
                          "custom_objects")
     cls = classes[name]
     inner = config.get("config", {})
-    if name == "Sequential":
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+    if not isinstance(inner, dict):
+        raise ValueError(f"The config of layer class {name!r} must be a dict")
+    with custom_object_scope(custom_objects):
+        if isinstance(cls, type) and issubclass(cls, Model):
+            return cls.from_config(inner, custom_objects=custom_objects)
+        return cls.from_config(inner)

@@ -36,6 +36,7 @@ from layerkit.losses.losses import (
     mse,
     sparse_categorical_crossentropy,
 )
+from layerkit.saving.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
     Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
@@ -68,7 +69,7 @@ def serialize(loss: Any) -> dict:
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     """The loss a ``serialize`` result (or a bare name) describes."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    objects = {**ALL_OBJECTS_DICT, **custom_objects_in_scope(custom_objects)}
     if isinstance(config, str):
         return _lookup(config, objects)
     if not isinstance(config, dict) or "class_name" not in config:

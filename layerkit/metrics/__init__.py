@@ -14,7 +14,6 @@ import inspect
 import re
 from typing import Any
 
-# The per-sample functions Keras exports from ``keras.metrics`` (losses included).
 from layerkit.losses.losses import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -55,6 +54,9 @@ from layerkit.metrics.probabilistic_metrics import (
 )
 from layerkit.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from layerkit.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError
+
+# The per-sample functions Keras exports from ``keras.metrics`` (losses included).
+from layerkit.saving.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
     Metric, Mean, Sum, MeanMetricWrapper, MeanSquaredError, MeanAbsoluteError, AUC,
@@ -116,7 +118,7 @@ def serialize(metric: Any) -> dict:
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     """The metric (object or function) a ``serialize`` result or a name describes."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    objects = {**ALL_OBJECTS_DICT, **custom_objects_in_scope(custom_objects)}
     if isinstance(config, str):
         if config in objects:
             return objects[config]

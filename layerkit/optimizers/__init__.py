@@ -15,6 +15,7 @@ from layerkit.optimizers.adam import Adam, AdamW
 from layerkit.optimizers.base import Optimizer
 from layerkit.optimizers.rmsprop import RMSprop
 from layerkit.optimizers.sgd import SGD
+from layerkit.saving.object_registration import custom_objects_in_scope
 
 __all__ = [
     "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get",
@@ -41,7 +42,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         raise ValueError(f"An optimizer config is a dict with 'class_name' and 'config', got "
                          f"{config!r}")
     name = config["class_name"]
-    custom_objects = custom_objects or {}
+    custom_objects = custom_objects_in_scope(custom_objects)
     cls = custom_objects.get(name) or (
         ALL_OBJECTS_DICT.get(name.lower()) if isinstance(name, str) else None)
     if cls is None:

@@ -16,9 +16,15 @@ import os
 from typing import Any
 
 from layerkit.saving.h5_safe import FileFormatError
+from layerkit.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+)
 
-__all__ = ["FileFormatError", "load_model", "load_weights", "model_from_json", "save_model",
-           "save_weights", "serialize_model"]
+__all__ = ["CustomObjectScope", "FileFormatError", "custom_object_scope", "get_custom_objects",
+           "load_model", "load_weights", "model_from_json", "save_model", "save_weights",
+           "serialize_model"]
 
 _H5_SUFFIXES = (".h5", ".hdf5")
 
@@ -75,12 +81,13 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     (``safe_mode`` is always on: there is nothing unsafe to allow)."""
     from layerkit.saving import legacy_h5
     from layerkit.saving.h5_safe import open_h5
+    from layerkit.saving.object_registration import custom_object_scope
 
     path = os.fspath(filepath)
     if path.endswith(".keras"):
         raise NotImplementedError(f"Cannot load {path!r}: the .keras (zip) format is not "
                                   "supported; save models as .h5")
-    with open_h5(path) as sf:
+    with open_h5(path) as sf, custom_object_scope(custom_objects):
         return legacy_h5.read_model(sf, custom_objects, compile)
 
 
@@ -138,5 +145,7 @@ def serialize_model(model: Any) -> dict[str, Any]:
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
     """A model (new weights) from the architecture ``model.to_json()`` wrote."""
     from layerkit.saving.config import deserialize_model
+    from layerkit.saving.object_registration import custom_object_scope
 
-    return deserialize_model(json.loads(json_string), custom_objects)
+    with custom_object_scope(custom_objects):
+        return deserialize_model(json.loads(json_string), custom_objects)

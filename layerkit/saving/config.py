@@ -15,12 +15,9 @@ __all__ = ["compile_from_training_config", "deserialize_model", "serialize_model
 def serialize_model(model: Any) -> dict[str, Any]:
     """``{"class_name", "config"}`` for a model (a plain functional ``Model`` is written as
     ``"Functional"``, as Keras 3 writes it)."""
-    from layerkit.models import Model
+    from layerkit.layers import serialize
 
-    name = type(model).__name__
-    if type(model) is Model and getattr(model, "_functional", False):
-        name = "Functional"
-    return {"class_name": name, "config": model.get_config()}
+    return serialize(model)
 
 
 def deserialize_model(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:

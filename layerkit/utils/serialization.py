@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from layerkit.saving.object_registration import custom_objects_in_scope
+
 
 def serialize_object(obj: Any, base: type, registry: Mapping[str, type],
                      module: str) -> dict[str, Any] | None:
@@ -40,7 +42,7 @@ def deserialize_object(config: Any, registry: Mapping[str, type],
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise unknown(config)
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or registry.get(name)
+    cls = custom_objects_in_scope(custom_objects).get(name) or registry.get(name)
     if cls is None:
         raise unknown(name)
     return cls.from_config(dict(config.get("config") or {}))
