@@ -2,9 +2,9 @@
 every epoch to a CSV file, and resume a run that was interrupted.
 
     python examples/callbacks_and_checkpoints.py [--backend numpy|jax] [--epochs 40]
-        [--out DIR] [--interrupt-at EPOCH]
+        [--out DIR] [--interrupt-at EPOCH] [--tensorboard] [--fast]
 
-An MLP is trained with a validation split and four callbacks:
+An MLP is trained with a validation split and four callbacks (five with ``--tensorboard``):
 
 - ``EarlyStopping(restore_best_weights=True)`` stops when ``val_loss`` has not improved for
   ``patience`` epochs and puts the best epoch's weights back;
@@ -15,7 +15,12 @@ An MLP is trained with a validation split and four callbacks:
 - ``BackupAndRestore`` backs the weights and the optimizer's state up to ``backup/`` at each
   epoch end. With ``--interrupt-at N`` (default 3; 0 for none) the first ``fit`` is stopped by
   an exception when epoch N starts, as a crash would stop it, and the same ``fit`` call, run
-  again, resumes at epoch N from the backup. The backup is deleted when training finishes.
+  again, resumes at epoch N from the backup. The backup is deleted when training finishes;
+- with ``--tensorboard``, ``TensorBoard(log_dir=<out>/logs)`` writes the epoch metrics (and
+  weight histograms every 5 epochs) for ``tensorboard --logdir <out>/logs``; it needs
+  tensorboardX (``pip install "layerkit[tensorboard]"``).
+
+``--fast`` caps the run at 12 epochs (for CI).
 
 Then the best checkpoint is loaded with ``load_model`` and evaluated on the test images, and a
 short summary is printed. Files go to ``--out`` (default: a new temporary folder).
@@ -72,7 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--interrupt-at", type=int, default=3, metavar="EPOCH",
                         help="simulate a crash when this epoch (1-based) starts; 0: none")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also log to <out>/logs for TensorBoard (needs tensorboardX)")
+    parser.add_argument("--fast", action="store_true", help="at most 12 epochs (CI)")
     args = parser.parse_args(argv)
+    if args.fast:
+        args.epochs = min(args.epochs, 12)
     if args.backend:
         layerkit_backend.set_backend(args.backend)
     keras.backend.clear_session()
@@ -101,6 +111,9 @@ def main(argv: list[str] | None = None) -> dict:
         checkpoint,
         keras.callbacks.CSVLogger(csv_path, append=True),
     ]
+    log_dir = os.path.join(out, "logs")
+    if args.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, histogram_freq=5))
 
     def fit(extra_callbacks):
         return model.fit(x_train, y_train, batch_size=50, epochs=args.epochs,
@@ -141,6 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
         "checkpoint_test_accuracy": float(checkpoint_accuracy),
         "model_test_accuracy": float(model_accuracy),
         "backup_deleted": not os.path.exists(backup_dir),
+        "tensorboard_log_dir": log_dir if args.tensorboard else None,
         "seconds": time.perf_counter() - start,
     }
     print("\nSummary")
@@ -157,6 +171,8 @@ def main(argv: list[str] | None = None) -> dict:
           "(the trained model, best weights restored by EarlyStopping)")
     print(f"  backup deleted:      {summary['backup_deleted']}")
     print(f"  files:               {best_path}, {csv_path}")
+    if args.tensorboard:
+        print(f"  TensorBoard:         tensorboard --logdir {log_dir}")
     print(f"  time:                {summary['seconds']:.1f} s")
     return summary
 

@@ -1,6 +1,6 @@
 """A Keras 3 script, unchanged but for its import line: an MLP and a small CNN on the digits data.
 
-    python examples/keras_quickstart.py [--backend numpy|jax] [--epochs 15]
+    python examples/keras_quickstart.py [--backend numpy|jax] [--epochs 15] [--fast]
 
 With Keras you would write ``import keras`` and load MNIST; here ``import layerkit as keras``
 and the digits data that ships with layerkit (8x8 images), so it runs offline.
@@ -16,7 +16,10 @@ import layerkit_backend
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--backend", help="numpy or jax (default: the active backend)")
 parser.add_argument("--epochs", type=int, default=15)
+parser.add_argument("--fast", action="store_true", help="3 epochs (CI)")
 args = parser.parse_args()
+if args.fast:
+    args.epochs = min(args.epochs, 3)
 if args.backend:
     layerkit_backend.set_backend(args.backend)
 

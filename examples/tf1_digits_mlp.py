@@ -1,6 +1,6 @@
 """The digits MLP written with the TensorFlow 1 style graph API.
 
-    python examples/tf1_digits_mlp.py [--backend numpy|jax] [--epochs N]
+    python examples/tf1_digits_mlp.py [--backend numpy|jax] [--epochs N] [--fast]
 
 A 64-64-10 multilayer perceptron written with the TensorFlow 1 style graph API
 (``layerkit.compat.v1``): placeholders, variables, a softmax cross-entropy loss, Adam's
@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--backend", choices=layerkit_backend.available_backends())
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--fast", action="store_true", help="5 epochs (CI)")
     args = parser.parse_args(argv)
+    if args.fast:
+        args.epochs = min(args.epochs, 5)
     if args.backend:
         layerkit_backend.set_backend(args.backend)
 
