@@ -10,6 +10,7 @@ executable) and runs it per batch; metric values come back each step for the pro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -330,7 +331,7 @@ class Trainer:
                                                                  validation_split)
             val = (vxs, vys, vsws)
         n = len(xs[0])
-        steps = -(-n // batch_size)
+        steps = _limited(-(-n // batch_size), steps_per_epoch, "steps_per_epoch")
         verbose = 1 if verbose == "auto" else verbose
         history = History()
         callbacks = _callback_list(callbacks, history, verbose, self,
@@ -344,7 +345,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, index in enumerate(D.batches(n, batch_size, shuffle)):
+            for step, index in enumerate(islice(D.batches(n, batch_size, shuffle), steps)):
                 callbacks.on_train_batch_begin(step)
                 logs = self._run_step("train", D.take(xs, index), D.take(ys, index),
                                       D.take(sws, index))
@@ -356,7 +357,7 @@ class Trainer:
                 # Validation calls the test hooks, as Keras's fit does (TensorBoard uses them).
                 callbacks.on_test_begin()
                 val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
-                                                 callbacks)
+                                                 callbacks, validation_steps)
                 callbacks.on_test_end(val_logs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
@@ -365,11 +366,13 @@ class Trainer:
         callbacks.on_train_end(epoch_logs)
         return history
 
-    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None) -> dict[str, float]:
+    def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None,
+                         steps: int | None = None) -> dict[str, float]:
         self.reset_metrics()
         logs: dict[str, float] = {}
         n = len(xs[0])
-        for step, index in enumerate(D.batches(n, batch_size, shuffle=False)):
+        steps = _limited(-(-n // batch_size), steps, "steps")
+        for step, index in enumerate(islice(D.batches(n, batch_size, shuffle=False), steps)):
             if callbacks:
                 callbacks.on_test_batch_begin(step)
             logs = self._run_step("test", D.take(xs, index), D.take(ys, index),
@@ -386,7 +389,7 @@ class Trainer:
         self._check_sparse_labels(xs, ys)
         callback_list = _callback_list(callbacks, None, 0, self)
         callback_list.on_test_begin()
-        logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32, callback_list)
+        logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32, callback_list, steps)
         callback_list.on_test_end(logs)
         if return_dict:
             return logs
@@ -400,7 +403,10 @@ class Trainer:
         callback_list = _callback_list(callbacks, None, 0, self)
         callback_list.on_predict_begin()
         chunks: list[list[np.ndarray]] = []
-        for step, index in enumerate(D.batches(len(xs[0]), batch_size or 32, shuffle=False)):
+        batch_size = batch_size or 32
+        limit = _limited(-(-len(xs[0]) // batch_size), steps, "steps")
+        batches = islice(D.batches(len(xs[0]), batch_size, shuffle=False), limit)
+        for step, index in enumerate(batches):
             callback_list.on_predict_batch_begin(step)
             chunks.append(self._run_step("predict", D.take(xs, index)))
             callback_list.on_predict_batch_end(step)
@@ -423,6 +429,15 @@ class Trainer:
         xs, _, _ = self._prepare(x, what="predict")
         outputs = self._run_step("predict", xs)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _limited(available: int, steps: int | None, name: str) -> int:
+    """How many batches to run: all of them, or the first ``steps`` (a positive int)."""
+    if steps is None:
+        return available
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"{name} must be a positive integer or None, got {steps!r}")
+    return min(steps, available)
 
 
 def _result(logs: dict[str, float], return_dict: bool) -> Any:

@@ -271,3 +271,22 @@ def test_callbacks_always_receive_a_logs_dict(keras):
     model.compile("sgd", "mse")
     model.fit(np.ones((4, 3)), np.ones((4, 1)), callbacks=[Strict()], verbose=0)
     assert seen == [dict, dict]
+
+
+def test_step_limits_run_only_that_many_batches(keras):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((100, 3), "float32"), np.zeros((100, 1), "float32")
+    seen = {"train": 0, "test": 0, "predict": 0}
+    counter = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda b, logs: seen.__setitem__("train", seen["train"] + 1),
+        on_test_batch_end=lambda b, logs: seen.__setitem__("test", seen["test"] + 1))
+    model.fit(x, y, batch_size=10, epochs=2, steps_per_epoch=3, validation_split=0.5,
+              validation_steps=2, callbacks=[counter], verbose=0)
+    assert seen == {"train": 6, "test": 4, "predict": 0}
+    assert int(model.optimizer.iterations.numpy()) == 6
+    assert model.predict(x, batch_size=10, steps=2, verbose=0).shape == (20, 1)
+    model.evaluate(x, y, batch_size=10, steps=4, callbacks=[counter], verbose=0)
+    assert seen["test"] == 8
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive integer"):
+        model.fit(x, y, steps_per_epoch=0, verbose=0)
