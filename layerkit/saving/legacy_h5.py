@@ -181,7 +181,11 @@ def read_model(sf: SafeFile, custom_objects: dict | None, compile: bool) -> Any:
     if config is None:
         raise FileFormatError(f"{sf.path!r} holds no model config (a weights-only file? load "
                               "it with model.load_weights)")
-    model = deserialize_model(config, custom_objects)
+    try:
+        model = deserialize_model(config, custom_objects)
+    except (TypeError, ValueError, KeyError) as error:  # name the file, keep the error's type
+        raise type(error)(f"{sf.path!r}: the model in this file cannot be rebuilt: "
+                          f"{error}") from error
     weights = sf.child(sf.root, "model_weights") if "model_weights" in sf.root else sf.root
     K.get_session().load_variable_values(staged_weights(sf, weights, model))
     training = sf.json_attr(sf.root, "training_config")
