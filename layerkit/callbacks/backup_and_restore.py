@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from layerkit.callbacks._batch_count import batches_since
 from layerkit.callbacks.callback import Callback
 from layerkit.saving.atomic import atomic_path, fsync_dir
 from layerkit.saving.h5_safe import FileFormatError
@@ -170,11 +171,7 @@ class BackupAndRestore(Callback):
     def _should_save_on_batch(self, batch):
         if self.save_freq == "epoch":
             return False
-        if batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
+        self._batches_seen_since_last_saving += batches_since(self._last_batch_seen, batch)
         self._last_batch_seen = batch
         if self._batches_seen_since_last_saving >= self.save_freq:
             self._batches_seen_since_last_saving = 0

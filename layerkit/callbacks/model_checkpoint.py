@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from layerkit.callbacks._batch_count import batches_since
 from layerkit.callbacks._monitor import monitor_goes_up
 from layerkit.callbacks.callback import Callback
 
@@ -112,11 +113,7 @@ class ModelCheckpoint(Callback):
         """Count the batches run (a batch index not above the last one starts a new epoch)."""
         if self.save_freq == "epoch":
             return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
+        self._batches_seen_since_last_saving += batches_since(self._last_batch_seen, batch)
         self._last_batch_seen = batch
         if self._batches_seen_since_last_saving >= self.save_freq:
             self._batches_seen_since_last_saving = 0
