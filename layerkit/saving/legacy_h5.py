@@ -23,6 +23,7 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.saving.h5_safe import FileFormatError, SafeFile
+from layerkit.saving.staging import mismatch, stage
 
 # The Keras file layout we write (Keras 3's legacy HDF5 format); readers only compare the
 # major version. The writer itself is named by `layerkit_version`.
@@ -131,7 +132,7 @@ def staged_weights(sf: SafeFile, group: Any, model: Any, skip_mismatch: bool = F
         by_layer_name = dict(saved)
         for layer in model.layers:
             if layer.name in by_layer_name:
-                _stage(staged, layer, legacy_weights(layer), by_layer_name[layer.name],
+                _stage(staged, legacy_weights(layer), by_layer_name[layer.name],
                        skip_mismatch, f"layer '{layer.name}'", count_skippable=True)
     else:
         saved = [(name, values) for name, values in saved if values]
@@ -143,33 +144,23 @@ def staged_weights(sf: SafeFile, group: Any, model: Any, skip_mismatch: bool = F
                 f"({[layer.name for layer in layers]}), the file has {len(saved)} "
                 f"({[name for name, _ in saved]})")
         for k, (layer, (name, values)) in enumerate(zip(layers, saved)):
-            _stage(staged, layer, legacy_weights(layer), values, skip_mismatch,
+            _stage(staged, legacy_weights(layer), values, skip_mismatch,
                    f"layer #{k} (named '{layer.name}' in the model, '{name}' in the file)")
     if "top_level_model_weights" in group:
         values = read_subset(sf, sf.child(group, "top_level_model_weights"))
-        _stage(staged, model, _top_level_weights(model), values, skip_mismatch,
+        _stage(staged, _top_level_weights(model), values, skip_mismatch,
                f"the top-level weights of model '{model.name}'", count_skippable=by_name)
     return staged
 
 
-def _stage(staged: dict, owner: Any, weights: list, values: list[np.ndarray],
-           skip_mismatch: bool, what: str, count_skippable: bool = False) -> None:
+def _stage(staged: dict, weights: list, values: list[np.ndarray], skip_mismatch: bool,
+           what: str, count_skippable: bool = False) -> None:
     if len(values) != len(weights):
-        message = (f"Weight count mismatch for {what}: it expects {len(weights)} weight(s), "
-                   f"the file has {len(values)}")
-        if skip_mismatch and count_skippable:
-            warnings.warn(f"Skipping {what}: {message}", stacklevel=3)
-            return
-        raise ValueError(message)
+        mismatch(f"Weight count mismatch for {what}: it expects {len(weights)} weight(s), "
+                 f"the file has {len(values)}", skip_mismatch and count_skippable)
+        return
     for weight, value in zip(weights, values):
-        if tuple(value.shape) != tuple(weight.shape):
-            message = (f"Shape mismatch in {what} for weight '{weight.key}': it expects shape "
-                       f"{tuple(weight.shape)}, the file has shape {tuple(value.shape)}")
-            if skip_mismatch:
-                warnings.warn(f"Skipping weight: {message}", stacklevel=3)
-                continue
-            raise ValueError(message)
-        staged[weight.key] = value.astype(weight.dtype)
+        stage(staged, weight, value, skip_mismatch, what)
 
 
 def read_model(sf: SafeFile, custom_objects: dict | None, compile: bool) -> Any:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.saving.h5_safe import SafeFile
+from layerkit.saving.h5_safe import FileFormatError, SafeFile
+from layerkit.saving.staging import mismatch, stage
 
 # Layers whose weights Keras keeps in a cell sublayer (``cell/vars``).
 _CELLS = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}
@@ -104,16 +105,16 @@ def _stage_optimizer(sf: SafeFile, model: Any, optimizer: Any, result: dict) -> 
     """The optimizer's state, when it fits; a state that does not (another optimizer, or one
     saved before its first step) is skipped with a warning, as Keras does."""
     optimizer.build(model.trainable_weights)
-    variables = list(optimizer.variables)
     staged: dict[str, np.ndarray] = {}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        _stage_group(sf, "optimizer/vars", variables, True, staged,
+    try:
+        _stage_group(sf, "optimizer/vars", list(optimizer.variables), False, staged,
                      what=f"optimizer '{optimizer.name}'")
-    if caught or len(staged) != len(variables):
+    except FileFormatError:
+        raise  # unsafe or damaged data is refused, never skipped
+    except ValueError as error:
         warnings.warn(f"Skipping the optimizer state in {sf.path!r}: it does not fit optimizer "
-                      f"'{optimizer.name}' ({len(variables)} variables); "
-                      f"{caught[0].message if caught else ''}", stacklevel=3)
+                      f"'{optimizer.name}' ({len(optimizer.variables)} variables); {error}",
+                      stacklevel=3)
         return
     result.update(staged)
 
@@ -129,27 +130,15 @@ def _stage_group(sf: SafeFile, path: str, variables: list, skip_mismatch: bool,
                  result: dict, what: str | None = None) -> None:
     what = what or f"'{path[:-len('/vars')] or 'the model'}'"
     if not _has_path(sf, path):
-        message = f"{sf.path!r} has no weights for {what} (expected the group /{path})"
-        if skip_mismatch:
-            warnings.warn(f"Skipping: {message}", stacklevel=4)
-            return
-        raise ValueError(message)
+        mismatch(f"{sf.path!r} has no weights for {what} (expected the group /{path})",
+                 skip_mismatch)
+        return
     group = sf.child(sf.root, path)
     count = len([name for name in sf.members(group) if name.isdigit()])
     if count != len(variables):
-        message = (f"{what} expects {len(variables)} variables, but {sf.path!r} holds {count} "
-                   f"at /{path}")
-        if skip_mismatch:
-            warnings.warn(f"Skipping: {message}", stacklevel=4)
-            return
-        raise ValueError(message)
+        mismatch(f"{what} expects {len(variables)} variables, but {sf.path!r} holds {count} "
+                 f"at /{path}", skip_mismatch)
+        return
     for index, var in enumerate(variables):
-        value = sf.array(group, str(index))
-        if tuple(value.shape) != tuple(var.shape):
-            message = (f"{what}: variable '{var.key}' has shape {tuple(var.shape)}, "
-                       f"{sf.path!r} holds shape {tuple(value.shape)} at /{path}/{index}")
-            if skip_mismatch:
-                warnings.warn(f"Skipping: {message}", stacklevel=4)
-                continue
-            raise ValueError(message)
-        result[var.key] = value.astype(var.dtype)
+        stage(result, var, sf.array(group, str(index)), skip_mismatch,
+              f"{what} ({sf.path!r} at /{path}/{index})")
