@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 # Keras 3 reads each metric's ``_direction``; metrics named like these go up.
@@ -18,3 +19,17 @@ def monitor_goes_up(monitor: str, model: Any = None) -> bool:
         if getattr(metric, "name", None) == name and direction in ("up", "down"):
             return direction == "up"
     return any(part in name for part in _UP_NAMES)
+
+
+def checked_mode(mode: str, unknown_message: str) -> str:
+    """``mode`` if it is ``"auto"``, ``"min"`` or ``"max"``; otherwise warn with
+    ``unknown_message`` (each callback words it as Keras does) and fall back to ``"auto"``."""
+    if mode in ("auto", "min", "max"):
+        return mode
+    warnings.warn(unknown_message, stacklevel=3)
+    return "auto"
+
+
+def higher_is_better(mode: str, monitor: str, model: Any = None) -> bool:
+    """Whether a callback in ``mode`` should look for larger values of ``monitor``."""
+    return mode == "max" or (mode == "auto" and monitor_goes_up(monitor, model))

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from layerkit.callbacks._monitor import monitor_goes_up
+from layerkit.callbacks._monitor import checked_mode, higher_is_better
 from layerkit.callbacks.callback import Callback
 
 
@@ -31,18 +31,14 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
         self.best_weights = None
         self.start_from_epoch = start_from_epoch
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"EarlyStopping mode {mode} is unknown, fallback to auto mode.",
-                          stacklevel=2)
-            mode = "auto"
-        self.mode = mode
+        self.mode = checked_mode(mode,
+                                 f"EarlyStopping mode {mode} is unknown, fallback to auto mode.")
         self.monitor_op = None
         self.best = None
         self.best_epoch = 0
 
     def _set_monitor_op(self):
-        if self.mode == "max" or (self.mode == "auto"
-                                  and monitor_goes_up(self.monitor, self.model)):
+        if higher_is_better(self.mode, self.monitor, self.model):
             self.monitor_op = np.greater
         else:
             self.monitor_op = np.less

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from layerkit.callbacks._batch_count import batches_since
-from layerkit.callbacks._monitor import monitor_goes_up
+from layerkit.callbacks._monitor import checked_mode, higher_is_better
 from layerkit.callbacks.callback import Callback
 
 
@@ -37,12 +37,9 @@ class ModelCheckpoint(Callback):
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"ModelCheckpoint mode '{mode}' is unknown, fallback to auto mode.",
-                          stacklevel=2)
-            mode = "auto"
         self.monitor = monitor
-        self.mode = mode
+        self.mode = checked_mode(
+            mode, f"ModelCheckpoint mode '{mode}' is unknown, fallback to auto mode.")
         self.best = initial_value_threshold
         self.monitor_op = None
         self.verbose = verbose
@@ -96,8 +93,7 @@ class ModelCheckpoint(Callback):
 
     # -- deciding --------------------------------------------------------------------------------
     def _set_monitor_op(self):
-        if self.mode == "max" or (self.mode == "auto"
-                                  and monitor_goes_up(self.monitor, self.model)):
+        if higher_is_better(self.mode, self.monitor, self.model):
             self.monitor_op = np.greater
         else:
             self.monitor_op = np.less

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from layerkit.callbacks._monitor import checked_mode
 from layerkit.callbacks.callback import Callback
 
 
@@ -35,10 +36,8 @@ class ReduceLROnPlateau(Callback):
         self._reset()
 
     def _reset(self):
-        if self.mode not in ("auto", "min", "max"):
-            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to "
-                          "auto mode.", stacklevel=2)
-            self.mode = "auto"
+        self.mode = checked_mode(self.mode, f"Learning rate reduction mode {self.mode} is "
+                                            "unknown, fallback to auto mode.")
         # As Keras: in auto mode only names containing "acc" go up.
         if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
             self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
