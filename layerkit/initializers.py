@@ -17,7 +17,6 @@ Fans follow Keras: a ``(fan_in, fan_out)`` matrix; a convolution kernel
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from collections.abc import Sequence
@@ -27,7 +26,12 @@ import numpy as np
 
 from layerkit.graph import dtypes
 from layerkit.utils import rng_utils
-from layerkit.utils.serialization import check_unsupported, deserialize_object, serialize_object
+from layerkit.utils.serialization import (
+    check_unsupported,
+    deserialize_object,
+    get_object,
+    serialize_object,
+)
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -433,12 +437,4 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None
 def get(identifier: Any) -> Initializer | Any:
     """An initializer from a name (``"glorot_uniform"``), a config dict, a class (instantiated
     with its defaults) or an instance / callable (returned as is); None gives None."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str | dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise _unknown(identifier)
+    return get_object(identifier, deserialize, _unknown)

@@ -7,7 +7,6 @@ Called on a value (a numpy array) outside a model's tracing it returns the penal
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from layerkit.graph import Tensor, constant, ops
 from layerkit.utils import _symbolic
-from layerkit.utils.serialization import deserialize_object, serialize_object
+from layerkit.utils.serialization import deserialize_object, get_object, serialize_object
 
 __all__ = [
     "L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1",
@@ -184,12 +183,4 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None
 def get(identifier: Any) -> Any:
     """A regularizer from a name (``"l2"``), a config dict, a class (instantiated with its
     defaults) or an instance / callable (returned as is); None gives None."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, str | dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise _unknown(identifier)
+    return get_object(identifier, deserialize, _unknown)

@@ -7,6 +7,7 @@ config names a class, it never makes us import or run anything.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -97,3 +98,19 @@ def _same(value: Any, default: Any) -> bool:
     if value is None or default is None:
         return value is default
     return bool(value == default)
+
+
+def get_object(identifier: Any, deserialize: Callable[[Any], Any],
+               unknown: Callable[[Any], Exception]) -> Any:
+    """What ``initializers.get`` and ``regularizers.get`` return: None for None, a name or
+    config dict deserialized, a class instantiated with its defaults, an instance or other
+    callable as is; anything else raises ``unknown(identifier)``."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str | dict):
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise unknown(identifier)
