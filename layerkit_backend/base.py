@@ -20,6 +20,26 @@ class CompiledProgram(Protocol):
     ) -> tuple[list[Any], dict[str, Any]]:
         """Run once: returns the fetched values and the new values of the updated state."""
 
+    def run_steps(self, state: State, stacked_feeds: Sequence[Any],
+                  seeds: Sequence[int]) -> tuple[list[Any], dict[str, Any]]:
+        """Run once per seed, in one call: each fed value holds the feeds of every step
+        stacked along a new leading axis, and the state each step updates is what the next
+        step reads. Returns the fetched values, stacked the same way, and the final state."""
+
+
+def run_steps_in_a_loop(program: CompiledProgram, state: State, stacked_feeds: Sequence[Any],
+                        seeds: Sequence[int]) -> tuple[list[Any], dict[str, Any]]:
+    """``CompiledProgram.run_steps`` for a backend whose calls cost little: a Python loop."""
+    state = dict(state)
+    updated: dict[str, Any] = {}
+    fetched = []
+    for step, seed in enumerate(seeds):
+        values, updates = program(state, [feed[step] for feed in stacked_feeds], seed)
+        state.update(updates)
+        updated.update(updates)
+        fetched.append(values)
+    return [np.stack(values) for values in zip(*fetched)], updated
+
 
 class Backend(Protocol):
     """What the graph core asks of a backend; it never asks which backend it runs on."""

@@ -164,6 +164,8 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch":
             self._save_model()
 
+    reads_pending_logs = True  # it never reads batch logs: training need not wait for them
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
             self._save_model()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -39,6 +40,39 @@ class Callback:
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 
 
+class PendingLogs:
+    """The logs of a batch whose computation may still be running on the device.
+
+    ``fit`` and ``evaluate`` do not wait for each step: they hand callbacks a ``PendingLogs``,
+    and ``resolve()`` waits for the step and returns the dict of floats (computed once). A
+    callback sees a plain dict unless it declares ``reads_pending_logs = True``, which
+    layerkit's own callbacks do: they resolve only on the batches where they use the logs
+    (the progress bar a few times a second), so training runs ahead of the display.
+    """
+
+    def __init__(self, read: Callable[[], dict[str, float]]):
+        self._read = read
+        self._logs: dict[str, float] | None = None
+
+    def resolve(self) -> dict[str, float]:
+        if self._logs is None:
+            self._logs = self._read()
+        return self._logs
+
+
+def resolve_logs(logs: Any) -> dict[str, Any]:
+    """``logs`` as a dict: pending logs are waited for, None is an empty dict."""
+    if isinstance(logs, PendingLogs):
+        return logs.resolve()
+    return {} if logs is None else logs
+
+
+def _logs_for(callback: Callback, logs: Any) -> Any:
+    if isinstance(logs, PendingLogs) and not getattr(callback, "reads_pending_logs", False):
+        return logs.resolve()
+    return logs
+
+
 class CallbackList(Callback):
     """Several callbacks called in order, as one."""
 
@@ -71,13 +105,13 @@ class CallbackList(Callback):
             # Hooks named after an epoch or a batch take its index first, then logs.
             logs_at = 1 if ("epoch" in name or "batch" in name) else 0
 
-            def call_all(*args, **kwargs):
+            def call_all(*args, logs=None, **kwargs):
                 args = list(args)
-                if "logs" not in kwargs:  # Keras always hands callbacks a dict
-                    args += [None] * (logs_at + 1 - len(args))
-                    args[logs_at] = {} if args[logs_at] is None else args[logs_at]
+                if len(args) > logs_at:
+                    logs = args.pop(logs_at)
+                logs = {} if logs is None else logs  # Keras always hands callbacks a dict
                 for callback in callbacks:
-                    getattr(callback, name)(*args, **kwargs)
+                    getattr(callback, name)(*args, _logs_for(callback, logs), **kwargs)
 
             return call_all
         return object.__getattribute__(self, name)

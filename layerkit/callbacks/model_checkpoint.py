@@ -10,7 +10,7 @@ import numpy as np
 
 from layerkit.callbacks._batch_count import batches_since
 from layerkit.callbacks._monitor import checked_mode, higher_is_better
-from layerkit.callbacks.callback import Callback
+from layerkit.callbacks.callback import Callback, resolve_logs
 
 
 class ModelCheckpoint(Callback):
@@ -81,9 +81,11 @@ class ModelCheckpoint(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
+    reads_pending_logs = True  # only the batches that save wait for their logs
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
-            self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)
+            self._save_model(epoch=self._current_epoch, batch=batch, logs=resolve_logs(logs))
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from layerkit.callbacks.callback import Callback
+from layerkit.callbacks.callback import Callback, resolve_logs
 
 _INSTALL = 'pip install "layerkit[tensorboard]"'
 
@@ -233,6 +233,8 @@ class TensorBoard(Callback):
         if self.write_steps_per_second:
             self._batch_start_time = time.time()
 
+    reads_pending_logs = True  # only the batches written wait for their logs
+
     def on_train_batch_end(self, batch, logs=None):
         self._epoch_batches += 1
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
@@ -241,8 +243,7 @@ class TensorBoard(Callback):
         if self.write_steps_per_second:
             elapsed = time.time() - self._batch_start_time
             values["batch_steps_per_second"] = 1.0 / elapsed if elapsed > 0 else float("inf")
-        if isinstance(logs, dict):
-            values.update((f"batch_{name}", value) for name, value in logs.items())
+        values.update((f"batch_{name}", value) for name, value in resolve_logs(logs).items())
         self._write_scalars("train", values, self._global_train_batch)
 
     def on_test_end(self, logs=None):

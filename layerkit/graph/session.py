@@ -55,12 +55,34 @@ class Session:
         """Compute ``fetches`` (a tensor, an op, or a list/tuple/dict of them) given the
         placeholder values in ``feed_dict``; ops return None. Variable updates reachable from
         the fetches (``assign``, an optimizer's ``minimize``) are stored when the run ends."""
+        structure, tensors, values = self._execute(fetches, feed_dict, steps=None)
+        results = {t: _to_host(self.backend, v) for t, v in zip(tensors, values)}
+        return _rebuild(structure, results)
+
+    def dispatch(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None,
+                 steps: int | None = None) -> Any:
+        """``run``, with the fetched values left as the backend's arrays: on the jax backend
+        the call returns as soon as the work is queued, and only reading a value (with
+        ``backend.to_numpy``) waits for it. A training loop that reads its logs only now and
+        then thus keeps the device busy while Python prepares the next step.
+
+        With ``steps``, every fed value holds ``steps`` feeds stacked along a new leading axis,
+        and the fetches run once per step in one program call (on jax, one ``lax.scan``), each
+        step seeing the variables the previous one stored; fetched values come back stacked
+        the same way. The steps draw the seeds that as many ``run`` calls would."""
+        structure, tensors, values = self._execute(fetches, feed_dict, steps)
+        return _rebuild(structure, dict(zip(tensors, values)))
+
+    def _execute(self, fetches: Any, feed_dict: Mapping[Any, Any] | None,
+                 steps: int | None) -> tuple[Any, list[Tensor], list[Any]]:
+        """Runs the program for ``fetches``; returns the fetch structure, the fetched
+        tensors and their values (backend arrays)."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         leaves: list[Any] = []
         structure = _flatten(fetches, leaves, self.graph)
         tensors, targets = self._split(leaves)
-        feeds = self._check_feeds(feed_dict or {})
+        feeds = self._check_feeds(feed_dict or {}, steps)
         fed = tuple(sorted(feeds, key=lambda t: (t.op.order, t.index)))
         lowered, program = self._program((tuple(tensors), tuple(targets), fed))
         for v in lowered.variables:
@@ -70,10 +92,14 @@ class Session:
                     "(e.g. global_variables_initializer()) in this session first"
                 )
         state = {v.key: self._state[v.key] for v in lowered.variables}
-        values, new_state = program(state, [feeds[p] for p in lowered.placeholders], self._seed())
+        fed_values = [feeds[p] for p in lowered.placeholders]
+        if steps is None:
+            values, new_state = program(state, fed_values, self._seed())
+        else:
+            seeds = [self._seed() for _ in range(steps)]
+            values, new_state = program.run_steps(state, fed_values, seeds)
         self._state.update(new_state)
-        results = {t: _to_host(self.backend, v) for t, v in zip(tensors, values)}
-        return _rebuild(structure, results)
+        return structure, tensors, values
 
     def _program(self, key: tuple) -> tuple[Lowered, Any]:
         """The compiled program for (fetched tensors, target ops, fed placeholders), made once.
@@ -109,7 +135,11 @@ class Session:
                 targets.append(leaf)
         return tensors, targets
 
-    def _check_feeds(self, feed_dict: Mapping[Any, Any]) -> dict[Tensor, Any]:
+    def _check_feeds(self, feed_dict: Mapping[Any, Any],
+                     steps: int | None = None) -> dict[Tensor, Any]:
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or steps < 1):
+            raise ValueError(f"steps must be a positive int or None, got {steps!r}")
         feeds = {}
         for key, value in feed_dict.items():
             t = self.graph.get_tensor_by_name(key) if isinstance(key, str) else key
@@ -124,7 +154,9 @@ class Session:
                     f"Cannot feed '{t.name}': only placeholders can be fed, and it is the "
                     f"output of a {t.op.type} op"
                 )
-            feeds[t] = self.backend.feed(_checked_feed(t, value), t.dtype)
+            checked = (_checked_feed(t, value) if steps is None
+                       else _checked_stacked_feed(t, value, steps))
+            feeds[t] = self.backend.feed(checked, t.dtype)
         return feeds
 
     # -- state ---------------------------------------------------------------------------------
@@ -301,6 +333,19 @@ def _checked_feed(t: Tensor, value: Any) -> np.ndarray:
             f"Cannot feed value of shape {fmt(array.shape)} for Tensor '{t.name}', which has "
             f"shape {fmt(t.shape)}"
         )
+    return array.astype(t.dtype, copy=False)
+
+
+def _checked_stacked_feed(t: Tensor, value: Any, steps: int) -> np.ndarray:
+    """``value`` holding ``steps`` feeds of ``t`` stacked along a new leading axis."""
+    array = np.asarray(value)
+    if array.ndim == 0 or array.shape[0] != steps:
+        raise InvalidArgumentError(
+            f"Cannot feed value of shape {fmt(array.shape)} for Tensor '{t.name}' in a run of "
+            f"{steps} steps: it needs a leading axis of {steps} stacked feeds of shape "
+            f"{fmt(t.shape)}"
+        )
+    _checked_feed(t, array[0])  # every step has the same shape and dtype: check one
     return array.astype(t.dtype, copy=False)
 
 

@@ -152,9 +152,11 @@ class _RNN(Layer):
     def _step(self, x: Tensor, states: list[Tensor]) -> tuple[list[Tensor], Tensor]:
         raise NotImplementedError
 
-    def _gate(self, z: Tensor, k: int) -> Tensor:
-        """Columns of gate ``k`` of a ``(batch, gates * units)`` pre-activation."""
-        return z[:, k * self.units:(k + 1) * self.units]
+    def _gates(self, z: Tensor) -> list[Tensor]:
+        """The per-gate column blocks of a ``(batch, k * units)`` pre-activation, cut by one
+        ``split`` op: its gradient is one concatenation, where a slice per gate would pad and
+        add a full-width copy per gate at every time step."""
+        return ops.split(z, z.shape[-1] // self.units, axis=-1)
 
     # -- shapes and config -----------------------------------------------------------------------
     def compute_output_shape(self, input_shape):
@@ -266,11 +268,9 @@ class LSTM(_RNN):
         z = x @ self.kernel + h @ self.recurrent_kernel
         if self.bias is not None:
             z = z + self.bias
-        i = self.recurrent_activation(self._gate(z, 0))
-        f = self.recurrent_activation(self._gate(z, 1))
-        g = self.activation(self._gate(z, 2))
-        o = self.recurrent_activation(self._gate(z, 3))
-        c = f * c + i * g
+        i, f, g, o = self._gates(z)
+        i, f, o = (self.recurrent_activation(gate) for gate in (i, f, o))
+        c = f * c + i * self.activation(g)
         h = o * self.activation(c)
         return [h, c], h
 
@@ -334,12 +334,14 @@ class GRU(_RNN):
             h_proj = h @ self.recurrent_kernel[:, :2 * u]
             if self.bias is not None:
                 x_proj = x_proj + self.bias
-        z = self.recurrent_activation(self._gate(x_proj, 0) + self._gate(h_proj, 0))
-        r = self.recurrent_activation(self._gate(x_proj, 1) + self._gate(h_proj, 1))
+        xz, xr, xh = self._gates(x_proj)
+        hz, hr, *hh = self._gates(h_proj)
+        z = self.recurrent_activation(xz + hz)
+        r = self.recurrent_activation(xr + hr)
         if self.reset_after:
-            candidate = self._gate(x_proj, 2) + r * self._gate(h_proj, 2)
+            candidate = xh + r * hh[0]
         else:
-            candidate = self._gate(x_proj, 2) + (r * h) @ self.recurrent_kernel[:, 2 * u:]
+            candidate = xh + (r * h) @ self.recurrent_kernel[:, 2 * u:]
         h = z * h + (1.0 - z) * self.activation(candidate)
         return [h], h
 

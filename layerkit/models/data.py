@@ -67,6 +67,20 @@ def batches(n: int, batch_size: int, shuffle: bool) -> Iterator[np.ndarray]:
         yield order[start:start + batch_size]
 
 
+def groups_of_equal_size(batches: Iterator[np.ndarray],
+                         size: int) -> Iterator[np.ndarray]:
+    """Consecutive index arrays of one length, at most ``size`` at a time, stacked into a
+    ``(steps, batch)`` array."""
+    group: list[np.ndarray] = []
+    for index in batches:
+        if group and (len(group) == size or len(index) != len(group[0])):
+            yield np.stack(group)
+            group = []
+        group.append(index)
+    if group:
+        yield np.stack(group)
+
+
 def take(group: list[np.ndarray] | None, index: np.ndarray) -> list[np.ndarray] | None:
     return None if group is None else [a[index] for a in group]
 

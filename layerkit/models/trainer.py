@@ -9,6 +9,8 @@ executable) and runs it per batch; metric values come back each step for the pro
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -17,6 +19,7 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.callbacks import CallbackList, History, ProgbarLogger
+from layerkit.callbacks.callback import PendingLogs, resolve_logs
 from layerkit.graph import Tensor, gradients, group, ops, placeholder
 from layerkit.graph.rewrite import substitute
 from layerkit.layers.layer import _flatten, _pack_like, tracing
@@ -139,6 +142,7 @@ class Trainer:
         self.history: History | None = None
         self._compiled: _Compiled | None = None
         self._programs: dict[tuple, _Program] = {}
+        self.steps_per_execution = 1
         # Set by a callback's on_train_begin (BackupAndRestore) to resume at that epoch.
         self._initial_epoch: int | None = None
 
@@ -147,11 +151,18 @@ class Trainer:
                 metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
                 steps_per_execution: int = 1, jit_compile: Any = "auto",
                 auto_scale_loss: bool = True) -> None:
-        """Choose the optimizer, loss and metrics (names, functions or objects)."""
+        """Choose the optimizer, loss and metrics (names, functions or objects).
+
+        ``steps_per_execution=N`` runs N batches per program call (on jax, one ``lax.scan``
+        over N stacked batches, with no host round trip between them); callbacks' batch hooks
+        then run once per call, with the index of its last batch."""
         from layerkit import losses, optimizers
 
-        if steps_per_execution != 1:
-            raise NotImplementedError("steps_per_execution > 1 is not supported yet")
+        if (isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int)
+                or steps_per_execution < 1):
+            raise ValueError("compile(steps_per_execution=...) must be a positive int, got "
+                             f"{steps_per_execution!r}")
+        self.steps_per_execution = steps_per_execution
         self.optimizer = optimizers.get(optimizer)
         for spec in (loss.values() if isinstance(loss, dict) else
                      loss if isinstance(loss, list | tuple) else [loss]):
@@ -248,15 +259,44 @@ class Trainer:
 
     # -- running steps ---------------------------------------------------------------------------
     def _run_step(self, kind: str, xs, ys=None, sws=None) -> Any:
-        program = self._trace(kind, xs, ys, sws)
+        """One step on one batch, waited for: its logs as floats (or predict's outputs)."""
+        result = self._dispatch(kind, xs, ys, sws)
+        return _to_host(result) if kind == "predict" else result.resolve()
+
+    def _dispatch(self, kind: str, xs, ys=None, sws=None, steps: int | None = None) -> Any:
+        """Queue one program call without waiting for it: ``PendingLogs`` (train, test) or
+        the outputs as backend arrays (predict). With ``steps``, the arrays hold that many
+        batches stacked along a leading axis, run in one call."""
+        one = (lambda arrays: arrays) if steps is None else _first_step
+        program = self._trace(kind, one(xs), one(ys), one(sws))
         feed = dict(zip(program.inputs, xs))
+        session = K.get_session()
         if kind == "predict":
-            return K.get_session().run(program.fetches, feed)
+            return session.dispatch(program.fetches, feed, steps)
         feed.update(zip(program.targets, ys))
         feed.update(zip(program.sample_weights, sws or []))
-        feed[program.batch_size] = float(len(xs[0]))
-        logs, _ = K.get_session().run([program.fetches, program.run], feed)
-        return {k: float(v) for k, v in logs.items()}
+        batch = np.float32(xs[0].shape[0 if steps is None else 1])
+        feed[program.batch_size] = batch if steps is None else np.full(steps, batch)
+        logs, _ = session.dispatch([program.fetches, program.run], feed, steps)
+        return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
+
+    def _dispatch_batches(self, kind: str, index: np.ndarray, xs, ys=None, sws=None) -> Any:
+        """``_dispatch`` for the samples ``index`` picks: one batch, or a ``(steps, batch)``
+        stack of equally sized batches run as one call."""
+        steps = None if len(index) == 1 else len(index)
+        rows = index[0] if steps is None else index
+        return self._dispatch(kind, D.take(xs, rows), D.take(ys, rows), D.take(sws, rows), steps)
+
+    def _executions(self, n: int, batch_size: int, shuffle: bool,
+                    limit: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(index of the first batch, ``(steps, batch)`` sample indices) of each program call
+        over the first ``limit`` batches of ``n`` samples: up to ``steps_per_execution``
+        consecutive batches of one size (the smaller last batch runs on its own)."""
+        batches = islice(D.batches(n, batch_size, shuffle), limit)
+        first = 0
+        for index in D.groups_of_equal_size(batches, self.steps_per_execution):
+            yield first, index
+            first += len(index)
 
     # -- user data -------------------------------------------------------------------------------
     def _input_names(self) -> list[str]:
@@ -340,19 +380,21 @@ class Trainer:
         callbacks.on_train_begin()
         if self._initial_epoch is not None:
             initial_epoch, self._initial_epoch = self._initial_epoch, None
-        logs: dict[str, float] = {}
+        logs: Any = {}
         epoch_logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            for step, index in enumerate(islice(D.batches(n, batch_size, shuffle), steps)):
-                callbacks.on_train_batch_begin(step)
-                logs = self._run_step("train", D.take(xs, index), D.take(ys, index),
-                                      D.take(sws, index))
-                callbacks.on_train_batch_end(step, logs)
+            in_flight: deque[PendingLogs] = deque()
+            for first, index in self._executions(n, batch_size, shuffle, steps):
+                last = first + len(index) - 1
+                callbacks.on_train_batch_begin(first)
+                logs = self._dispatch_batches("train", index, xs, ys, sws)
+                _bound_queue(in_flight, logs)
+                callbacks.on_train_batch_end(last, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)
+            epoch_logs = dict(resolve_logs(logs))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 # Validation calls the test hooks, as Keras's fit does (TensorBoard uses them).
                 callbacks.on_test_begin()
@@ -369,17 +411,18 @@ class Trainer:
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callbacks=None,
                          steps: int | None = None) -> dict[str, float]:
         self.reset_metrics()
-        logs: dict[str, float] = {}
+        logs: Any = {}
         n = len(xs[0])
         steps = _limited(-(-n // batch_size), steps, "steps")
-        for step, index in enumerate(islice(D.batches(n, batch_size, shuffle=False), steps)):
+        in_flight: deque[PendingLogs] = deque()
+        for first, index in self._executions(n, batch_size, False, steps):
             if callbacks:
-                callbacks.on_test_batch_begin(step)
-            logs = self._run_step("test", D.take(xs, index), D.take(ys, index),
-                                  D.take(sws, index))
+                callbacks.on_test_batch_begin(first)
+            logs = self._dispatch_batches("test", index, xs, ys, sws)
+            _bound_queue(in_flight, logs)
             if callbacks:
-                callbacks.on_test_batch_end(step, logs)
-        return logs
+                callbacks.on_test_batch_end(first + len(index) - 1, logs)
+        return dict(resolve_logs(logs))
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
@@ -405,11 +448,13 @@ class Trainer:
         chunks: list[list[np.ndarray]] = []
         batch_size = batch_size or 32
         limit = _limited(-(-len(xs[0]) // batch_size), steps, "steps")
-        batches = islice(D.batches(len(xs[0]), batch_size, shuffle=False), limit)
-        for step, index in enumerate(batches):
-            callback_list.on_predict_batch_begin(step)
-            chunks.append(self._run_step("predict", D.take(xs, index)))
-            callback_list.on_predict_batch_end(step)
+        for first, index in self._executions(len(xs[0]), batch_size, False, limit):
+            callback_list.on_predict_batch_begin(first)
+            outputs = self._dispatch_batches("predict", index, xs)
+            # Stacked steps come back as (steps, batch, ...): one row per sample again.
+            chunks.append([a.reshape(-1, *a.shape[2:]) if len(index) > 1 else a
+                           for a in _to_host(outputs)])
+            callback_list.on_predict_batch_end(first + len(index) - 1)
         callback_list.on_predict_end()
         outputs = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
         return outputs[0] if len(outputs) == 1 else outputs
@@ -429,6 +474,33 @@ class Trainer:
         xs, _, _ = self._prepare(x, what="predict")
         outputs = self._run_step("predict", xs)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _first_step(group: list[np.ndarray] | None) -> list[np.ndarray] | None:
+    """The first step's arrays of stacked feeds (views): what the program is traced on."""
+    return None if group is None else [a[0] for a in group]
+
+
+def _to_host(values: list[Any]) -> list[np.ndarray]:
+    return [K.get_session().backend.to_numpy(v) for v in values]
+
+
+def _logs_to_floats(backend: Any, logs: dict[str, Any], steps: int | None) -> dict[str, float]:
+    """A step's logs as floats; of stacked steps, the last step's (metrics accumulate)."""
+    values = {name: backend.to_numpy(value) for name, value in logs.items()}
+    return {name: float(v if steps is None else v[-1]) for name, v in values.items()}
+
+
+_MAX_IN_FLIGHT = 2  # steps queued ahead of the one the host waits for
+
+
+def _bound_queue(in_flight: deque, logs: PendingLogs) -> None:
+    """Wait for the step dispatched ``_MAX_IN_FLIGHT`` calls ago. The host prepares the next
+    batches while the device works, but never runs further ahead than that, so the batches
+    waiting on the device (each a copy) stay few."""
+    in_flight.append(logs)
+    if len(in_flight) > _MAX_IN_FLIGHT:
+        in_flight.popleft().resolve()
 
 
 def _limited(available: int, steps: int | None, name: str) -> int:

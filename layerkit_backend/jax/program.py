@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 
 from layerkit_backend.ir import ProgramSpec
 from layerkit_backend.jax import ops  # noqa: F401  (registers the lowerings)
@@ -36,14 +37,39 @@ class JaxProgram:
         updated = set(spec.update_keys)
         self._donated = tuple(k for k in spec.state_keys if k in updated)
         self._kept = tuple(k for k in spec.state_keys if k not in updated)
-        self._jitted = jax.jit(self._trace, donate_argnums=(0,),
-                               compiler_options=_compiler_options(spec))
+        options = _compiler_options(spec)
+        self._jitted = jax.jit(self._trace, donate_argnums=(0,), compiler_options=options)
+        self._jitted_steps = jax.jit(self._trace_steps, donate_argnums=(0,),
+                                     compiler_options=options)
 
     def __call__(self, state: Mapping[str, Any], feeds: Sequence[Any],
                  seed: int) -> tuple[list[Any], dict[str, Any]]:
         donated = {k: state[k] for k in self._donated}
         kept = {k: state[k] for k in self._kept}
         return self._jitted(donated, kept, list(feeds), int(seed))
+
+    def run_steps(self, state: Mapping[str, Any], stacked_feeds: Sequence[Any],
+                  seeds: Sequence[int]) -> tuple[list[Any], dict[str, Any]]:
+        """One run per seed as one XLA executable: a ``lax.scan`` over the stacked feeds with
+        the updated state as its carry, so N steps cost one dispatch and no host round trip.
+        A new number of steps compiles anew (the scan's length is part of the shapes)."""
+        donated = {k: state[k] for k in self._donated}
+        kept = {k: state[k] for k in self._kept}
+        seeds = np.asarray(seeds, dtype=np.int64)
+        return self._jitted_steps(donated, kept, list(stacked_feeds), seeds)
+
+    def _trace_steps(self, donated: dict[str, Any], kept: dict[str, Any],
+                     stacked_feeds: list[Any], seeds: Any) -> tuple[list[Any], dict[str, Any]]:
+        def step(carry, xs):
+            feeds, seed = xs
+            fetches, updates = self._trace(carry, kept, feeds, seed)
+            # State updated but never read (a variable only assigned) is not carried: each
+            # step's value comes out stacked, and the last one is the new value.
+            return ({k: updates[k] for k in carry},
+                    (fetches, {k: v for k, v in updates.items() if k not in carry}))
+
+        carry, (fetches, written) = jax.lax.scan(step, donated, (stacked_feeds, seeds))
+        return fetches, {**{k: v[-1] for k, v in written.items()}, **carry}
 
     def _trace(self, donated: dict[str, Any], kept: dict[str, Any], feeds: list[Any],
                seed: Any) -> tuple[list[Any], dict[str, Any]]:

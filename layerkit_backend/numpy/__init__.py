@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from layerkit_backend.base import run_steps_in_a_loop
 from layerkit_backend.ir import ProgramSpec
 from layerkit_backend.numpy import ops  # noqa: F401  (registers the kernels)
 from layerkit_backend.numpy.interpreter import Interpreter, plan_function
@@ -24,6 +25,11 @@ class NumpyProgram:
         outputs = self.interpreter.run(inputs, (int(seed),))
         n = self.spec.n_fetches
         return outputs[:n], dict(zip(self.spec.update_keys, outputs[n:]))
+
+    def run_steps(self, state: Mapping[str, Any], stacked_feeds: Sequence[Any],
+                  seeds: Sequence[int]):
+        """One run per seed; see ``CompiledProgram.run_steps``."""
+        return run_steps_in_a_loop(self, state, stacked_feeds, seeds)
 
 
 class NumpyBackend:

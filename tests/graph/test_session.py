@@ -148,3 +148,54 @@ def test_int_feeds_convert_to_float_placeholders_but_not_back(backend):
         assert s.run(x, {x: np.array([1, 2])}).dtype == np.float32
         with pytest.raises(lk.InvalidArgumentError, match="float64 value for .*int32"):
             s.run(i, {i: np.array([1.5, 2.0])})
+
+
+# -- dispatch: values left on the backend, several steps in one call ---------------------------
+def test_dispatch_of_stacked_steps_equals_one_run_per_step(backend):
+    """Each step reads what the previous one stored, and draws the seed the next run would."""
+    x = lk.placeholder("float32", (None, 2), name="x")
+    w = lk.Variable(np.array([0.5, -1.0], np.float32), name="w")
+    noise = ops.random_uniform((2,), seed=5)
+    y = ops.sum(x * w) + ops.sum(noise)
+    step = lk.assign(w, w + ops.sum(x, axis=0) * 0.1)
+    feeds = np.arange(18, dtype=np.float32).reshape(3, 3, 2)
+    one_by_one, stacked = lk.Session(backend=backend), lk.Session(backend=backend)
+    for session in (one_by_one, stacked):
+        session.run(lk.global_variables_initializer())
+    expected = [one_by_one.run([y, step], {x: f})[0] for f in feeds]
+    values, _ = stacked.dispatch([y, step], {x: feeds}, steps=3)
+    backend_array = stacked.backend.to_numpy(values)
+    assert backend_array.shape == (3,)
+    np.testing.assert_allclose(backend_array, expected, rtol=1e-6)
+    np.testing.assert_allclose(stacked.run(w), one_by_one.run(w), rtol=1e-6)
+    # Both sessions drew the same seeds: the next runs agree too.
+    np.testing.assert_allclose(stacked.run(y, {x: feeds[0]}), one_by_one.run(y, {x: feeds[0]}),
+                               rtol=1e-6)
+
+
+def test_dispatch_without_steps_leaves_values_as_backend_arrays(model):
+    x, w, y, step, session = model
+    value = session.dispatch(y, {x: [1.0, 2.0]})
+    assert float(session.backend.to_numpy(value)) == pytest.approx(-1.5)
+
+
+@pytest.mark.parametrize("feed, message", [
+    (np.zeros((2,), np.float32), r"Cannot feed value of shape \(2,\) for Tensor 'x:0' in a run "
+                                 r"of 3 steps: it needs a leading axis of 3 stacked feeds of "
+                                 r"shape \(2,\)"),
+    (np.zeros((3, 4), np.float32), r"Cannot feed value of shape \(4,\) for Tensor 'x:0', which "
+                                   r"has shape \(2,\)"),
+    (np.zeros((3, 2), np.complex64), r"Cannot feed a complex64 value for 'x:0'"),
+])
+def test_bad_stacked_feeds_are_clear_errors_and_change_nothing(model, feed, message):
+    x, w, y, step, session = model
+    with pytest.raises(lk.errors.InvalidArgumentError, match=message):
+        session.dispatch([y, step], {x: feed}, steps=3)
+    np.testing.assert_array_equal(session.run(w), [0.5, -1.0])
+
+
+@pytest.mark.parametrize("steps", [0, -1, 2.0, True])
+def test_dispatch_refuses_a_bad_step_count(model, steps):
+    x, w, y, step, session = model
+    with pytest.raises(ValueError, match="steps must be a positive int or None"):
+        session.dispatch(y, {x: np.zeros((2, 2), np.float32)}, steps=steps)

@@ -8,7 +8,8 @@ kernels resolve negative axes against the run-time rank, which also serves unkno
 from __future__ import annotations
 
 __all__ = [
-    "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "flip", "getitem",
+    "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "split", "flip",
+    "getitem",
     "gather", "one_hot", "pad", "broadcast_to", "tile", "zeros_like", "ones_like",
 ]
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from layerkit.graph import dtypes
 from layerkit.graph.graph import Tensor
-from layerkit.graph.opdef import apply1, convert_operands, convert_to_tensor, define_op
+from layerkit.graph.opdef import apply, apply1, convert_operands, convert_to_tensor, define_op
 from layerkit.graph.ops._rules import same_dtype
 from layerkit.graph.shapes import Shape, fmt, num_elements
 
@@ -246,6 +247,52 @@ def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tens
     """The same-shaped tensors ``values`` joined along a new axis ``axis`` of the result."""
     values = _value_list(values, "stack")
     return apply1("stack", values, {"axis": _axis_attr(axis, "stack")}, name=name)
+
+
+@define_op("split")
+def _split_rule(x, *, sizes, axis):
+    dtype = x.dtype
+    if x.shape is None:
+        return [(None, dtype)] * len(sizes)
+    a = _axis(axis, len(x.shape), x.shape)
+    if x.shape[a] is not None and sum(sizes) != x.shape[a]:
+        raise ValueError(f"sizes {list(sizes)} add up to {sum(sizes)}, but axis {axis} of "
+                         f"shape {fmt(x.shape)} has {x.shape[a]} entries")
+    return [((*x.shape[:a], size, *x.shape[a + 1:]), dtype) for size in sizes]
+
+
+def split(x, num_or_size_splits: int | Sequence[int], axis: int = 0,
+          name: str | None = None) -> list[Tensor]:
+    """``x`` cut along ``axis`` into ``num_or_size_splits`` equal parts, or into parts of the
+    given sizes (as TensorFlow's ``split``); one op with one output per part, so the gradient
+    of all parts is one concatenation rather than a padded copy per part."""
+    x = convert_to_tensor(x)
+    axis = _axis_attr(axis, "split")
+    if isinstance(num_or_size_splits, numbers.Integral):
+        sizes = _equal_parts(x, int(num_or_size_splits), axis)
+    else:
+        sizes = _ints(num_or_size_splits, "num_or_size_splits", "split")
+        if not sizes or min(sizes) < 0:
+            raise ValueError(f"split: num_or_size_splits must be a positive count or a list "
+                             f"of sizes >= 0, got {list(sizes)}")
+    return list(apply("split", [x], {"sizes": sizes, "axis": axis}, name=name).outputs)
+
+
+def _equal_parts(x: Tensor, count: int, axis: int) -> tuple[int, ...]:
+    """The sizes of ``count`` equal parts of axis ``axis`` of ``x`` (which must be known)."""
+    if count < 1:
+        raise ValueError(f"split: num_or_size_splits must be at least 1, got {count}")
+    if x.shape is None:
+        raise ValueError(f"split: splitting '{x.name}' into {count} equal parts needs its "
+                         "rank and the size of the axis; give the sizes instead")
+    try:
+        size = x.shape[_axis(axis, len(x.shape), x.shape)]
+    except ValueError as error:
+        raise ValueError(f"split: {error}") from None
+    if size is None or size % count:
+        raise ValueError(f"split: axis {axis} of '{x.name}' (shape {fmt(x.shape)}) does not "
+                         f"split into {count} equal parts")
+    return (size // count,) * count
 
 
 def _value_list(values, op: str) -> list[Tensor]:

@@ -40,6 +40,11 @@ def concat(*values, axis):
     return jnp.concatenate(values, axis=axis)
 
 
+@deflower("split", multi_output=True)
+def split(x, *, sizes, axis):
+    return tuple(jnp.split(x, np.cumsum(sizes)[:-1].tolist(), axis=axis))
+
+
 @deflower("stack")
 def stack(*values, axis):
     return jnp.stack(values, axis=axis)

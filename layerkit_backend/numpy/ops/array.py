@@ -64,6 +64,16 @@ def _(g, out, *values, axis):
     return tuple(np.split(g, ends[:-1], axis=axis))
 
 
+@defop("split", multi_output=True)
+def split(x, *, sizes, axis):
+    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@split.defvjp
+def _(gs, outs, x, *, sizes, axis):
+    return (np.concatenate(gs, axis=axis),)
+
+
 @defop("stack")
 def stack(*values, axis):
     return np.stack(values, axis=axis)

@@ -49,6 +49,12 @@ def _stack(shapes, axis, **kw):
                  lambda *xs: np.stack(xs, axis), **kw)
 
 
+def _split(shape, parts, axis, **kw):
+    sizes = parts if isinstance(parts, list) else [shape[axis] // parts] * parts
+    return _case("split", f"{shape}-{parts}-{axis}", lambda x: ops.split(x, parts, axis),
+                 [shape], lambda x: np.split(x, np.cumsum(sizes)[:-1], axis), **kw)
+
+
 def _flip(shape, axis, **kw):
     return _case("flip", f"{shape}-{axis}", lambda x: ops.flip(x, axis), [shape],
                  lambda x: np.flip(x, axis), **kw)
@@ -135,6 +141,9 @@ CASES = [
     _stack([(2, 3), (2, 3), (2, 3)], 1),
     _stack([(2, 3), (2, 3)], -1),
     _stack([()], 0),
+    _split((4, 6), 2, 1),
+    _split((6, 3), [1, 3, 2], 0),
+    _split((2, 3, 8), [5, 3], -1, dynamic=True),
     _stack([(2, 3), (2, 3)], -2, dynamic=True),
     _flip((3, 4), 0),
     _flip((2, 3, 4), (0, -1)),

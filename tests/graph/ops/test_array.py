@@ -148,6 +148,34 @@ def test_stack_shapes_and_errors():
         ops.stack([_ph((2, 3))], 3)
 
 
+def test_split_shapes_and_errors():
+    assert [t.shape for t in ops.split(_ph((None, 8)), 4, axis=1)] == [(None, 2)] * 4
+    assert [t.shape for t in ops.split(_ph((None, 8)), [3, 5], -1)] == [(None, 3), (None, 5)]
+    assert [t.shape for t in ops.split(_ph(None), [3, 5], 1)] == [None, None]
+    with pytest.raises(ValueError, match=r"^split 's': sizes \[3, 4\] add up to 7, but axis 1 "
+                                         r"of shape \(None, 8\) has 8 entries$"):
+        ops.split(_ph((None, 8)), [3, 4], axis=1, name="s")
+    with pytest.raises(ValueError, match=r"split: axis 1 of 'Placeholder.*' \(shape \(2, 7\)\) "
+                                         r"does not split into 2 equal parts"):
+        ops.split(_ph((2, 7)), 2, axis=1)
+    with pytest.raises(ValueError, match=r"split: axis 0 of .* \(shape \(None, 8\)\) does not "
+                                         r"split into 2 equal parts"):
+        ops.split(_ph((None, 8)), 2)
+    with pytest.raises(ValueError, match=r"split: axis 2 is out of range for a tensor of shape "
+                                         r"\(2, 8\)"):
+        ops.split(_ph((2, 8)), 2, axis=2)
+    with pytest.raises(ValueError, match=r"split: num_or_size_splits must be at least 1"):
+        ops.split(_ph((2, 8)), 0)
+
+
+def test_split_gradient_of_one_part_is_zero_elsewhere(backend):
+    x = _ph((2, 6))
+    a, b, c = ops.split(x, 3, axis=1)
+    (grad,) = lk.gradients(ops.sum(b * 2.0), [x])
+    value = _run(grad, {x: np.ones((2, 6), np.float32)}, backend)
+    np.testing.assert_array_equal(value, [[0, 0, 2, 2, 0, 0]] * 2)
+
+
 # -- getitem ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("shape, index, expected", [
     ((None, 10), (slice(None), slice(None, 3)), (None, 3)),
