@@ -1,7 +1,7 @@
 """One training benchmark, one (system, workload) pair, in a process of its own.
 
     python benchmarks/_train_worker.py --system layerkit-jax --workload mlp [--epochs 4]
-        [--samples N] [--seed 0] [--predict-reps 3]
+        [--samples N] [--seed 0] [--predict-reps 3] [--steps-per-execution 1]
 
 Run by ``benchmarks/bench_training.py`` (the driver), which sets ``LAYERKIT_BACKEND`` or
 ``KERAS_BACKEND`` for the child and interleaves systems; it can also be run by hand. It prints
@@ -64,6 +64,7 @@ RESULT_FIELDS = (
     "epoch_cpu_median_s", "samples_per_s", "setup_s",
     "losses", "first_loss", "last_loss", "loss_decreased", "peak_rss_mb", "rss_before_fit_mb",
     "predict_first_s", "predict_median_s", "predict_samples_per_s", "load_avg", "versions",
+    "steps_per_execution",
 )
 
 
@@ -159,7 +160,8 @@ def run_keras_like(keras: Any, args, x, y, weights, result: dict) -> None:
     keras.utils.set_random_seed(args.seed)
     model = build_model(keras, args.workload)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE),
-                  loss="sparse_categorical_crossentropy")
+                  loss="sparse_categorical_crossentropy",
+                  steps_per_execution=args.steps_per_execution)
     model.set_weights(weights)
     result["setup_s"] = time.perf_counter() - start
 
@@ -432,7 +434,8 @@ def run(args) -> dict[str, Any]:
     samples = args.samples or WORKLOADS[args.workload][0]
     result: dict[str, Any] = {k: None for k in RESULT_FIELDS}
     result.update(system=args.system, workload=args.workload, ok=False, samples=samples,
-                  batch_size=BATCH, epochs=args.epochs, load_avg=list(os.getloadavg()))
+                  batch_size=BATCH, epochs=args.epochs, load_avg=list(os.getloadavg()),
+                  steps_per_execution=args.steps_per_execution)
     x, y = make_data(args.workload, samples, args.seed)
     weights = initial_weights(args.workload, args.seed)
     if args.system.startswith("layerkit-"):
@@ -490,6 +493,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--predict-reps", type=int, default=3,
                         help="timed predict passes after the first (MLP only; 0: none)")
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="compile(steps_per_execution=N) of the Keras-like systems")
     args = parser.parse_args()
     try:
         result = run(args)
