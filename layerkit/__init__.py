@@ -1,7 +1,8 @@
 """layerkit: a Keras-like layers framework over a readable autodiff core.
 
 ``import layerkit as keras`` gives the Keras-shaped API: ``Sequential``, ``Model``, ``Input``,
-``layers``, ``optimizers``, ``losses``, ``metrics``, ``callbacks``, ``datasets``, ``utils``.
+``layers``, ``optimizers``, ``losses``, ``metrics``, ``callbacks``, ``datasets``, ``utils``,
+``distribution``.
 TensorFlow 1 style code runs on ``layerkit.compat.v1``; the graph core is ``layerkit.graph``;
 backends live in ``layerkit_backend``.
 
@@ -15,8 +16,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"activations", "backend", "callbacks", "compat", "datasets", "graph",
-               "initializers", "layers", "losses", "metrics", "models", "optimizers",
+_SUBMODULES = {"activations", "backend", "callbacks", "compat", "datasets", "distribution",
+               "graph", "initializers", "layers", "losses", "metrics", "models", "optimizers",
                "regularizers", "saving", "utils"}
 _NAMES = {"Input": "layerkit.layers", "Layer": "layerkit.layers", "Model": "layerkit.models",
           "Sequential": "layerkit.models", "Variable": "layerkit.backend"}

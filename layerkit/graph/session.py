@@ -32,6 +32,10 @@ class Session:
 
     ``strict_float=True`` makes every op round its own result (no fused multiply-adds), as
     numpy and TensorFlow 1's CPU kernels do; ``layerkit.compat.v1.Session`` sets it.
+
+    Under a distribution (``layerkit.distribution``), every fed array is a batch that the
+    backend splits over the devices along its batch axis (the first; the second for the
+    stacked feeds of ``dispatch(steps=...)``); scalars are replicated.
     """
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
@@ -156,7 +160,8 @@ class Session:
                 )
             checked = (_checked_feed(t, value) if steps is None
                        else _checked_stacked_feed(t, value, steps))
-            feeds[t] = self.backend.feed(checked, t.dtype)
+            # Under a data-parallel distribution, feeds are split along their batch axis.
+            feeds[t] = self.backend.feed(checked, t.dtype, batch_axis=0 if steps is None else 1)
         return feeds
 
     # -- state ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
+from layerkit import distribution as distribution_lib
 from layerkit.callbacks import CallbackList, History, ProgbarLogger
 from layerkit.callbacks.callback import PendingLogs, resolve_logs
 from layerkit.graph import Tensor, gradients, group, ops, placeholder
@@ -372,6 +373,10 @@ class Trainer:
             val = (vxs, vys, vsws)
         n = len(xs[0])
         steps = _limited(-(-n // batch_size), steps_per_epoch, "steps_per_epoch")
+        distribution_lib.check_batches(n, batch_size, steps, "batch_size")
+        if val is not None:
+            distribution_lib.check_batches(len(val[0][0]), validation_batch_size or batch_size,
+                                           validation_steps, "validation_batch_size")
         verbose = 1 if verbose == "auto" else verbose
         history = History()
         callbacks = _callback_list(callbacks, history, verbose, self,
@@ -430,6 +435,7 @@ class Trainer:
         """The loss and metrics over ``(x, y)``: a scalar, a list, or a dict."""
         xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
         self._check_sparse_labels(xs, ys)
+        distribution_lib.check_batches(len(xs[0]), batch_size or 32, steps, "batch_size")
         callback_list = _callback_list(callbacks, None, 0, self)
         callback_list.on_test_begin()
         logs = self._evaluate_arrays(xs, ys, sws, batch_size or 32, callback_list, steps)
@@ -448,6 +454,7 @@ class Trainer:
         chunks: list[list[np.ndarray]] = []
         batch_size = batch_size or 32
         limit = _limited(-(-len(xs[0]) // batch_size), steps, "steps")
+        distribution_lib.check_batches(len(xs[0]), batch_size, limit, "batch_size")
         for first, index in self._executions(len(xs[0]), batch_size, False, limit):
             callback_list.on_predict_batch_begin(first)
             outputs = self._dispatch_batches("predict", index, xs)

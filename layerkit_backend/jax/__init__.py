@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from jax.sharding import SingleDeviceSharding  # noqa: E402
 
 from layerkit_backend.ir import ProgramSpec  # noqa: E402
+from layerkit_backend.jax import distribution  # noqa: E402
 from layerkit_backend.jax.program import CompileCounter, JaxProgram  # noqa: E402
 
 # A platform that cannot reuse a donated buffer (older CPU runtimes) warns on every compile;
@@ -79,6 +80,7 @@ class JaxBackend:
     """The jax backend. ``compilations`` counts every trace-and-compile of every program."""
 
     name = "jax"
+    distribution_lib = distribution  # what ``layerkit.distribution`` asks to distribute work
 
     def __init__(self, device: Any = None):
         self.device = device
@@ -104,23 +106,32 @@ class JaxBackend:
         The array never shares memory with ``value``: on CPU, JAX may otherwise alias a numpy
         array (or copy it asynchronously), so a caller reusing its buffer would change the
         device array. A small array is copied on the host first, so the transfer reads only our
-        copy; a large one is copied by JAX (``may_alias=False``), and we wait for that copy."""
+        copy; a large one is copied by JAX (``may_alias=False``), and we wait for that copy.
+        Under a distribution, the value is replicated over its devices."""
+        placement = distribution.active()
+        if placement is not None:
+            return placement.place_state(np.array(value, dtype=dtype))
         array = np.asarray(value, dtype=dtype)
         if array.nbytes <= _SMALL_TRANSFER:
             return self._transfer(array.copy())
         return jax.device_put(array, self.device, may_alias=False).block_until_ready()
 
-    def feed(self, value: Any, dtype: np.dtype) -> Any:
+    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0) -> Any:
         """A fed value: on JAX's default device, a private host copy that the program call
         transfers itself (jit's C++ argument path, overlapping with the previous step's work);
-        on a chosen device, a device array there (``asarray``)."""
+        on a chosen device, a device array there (``asarray``). Under a distribution, a global
+        array split along ``batch_axis`` (replicated if None or the value has no such axis)."""
+        placement = distribution.active()
+        if placement is not None:
+            return placement.place_feed(np.array(value, dtype=dtype), batch_axis)
         if self.device is None:
             return np.array(value, dtype=dtype)  # a copy: the caller may reuse its buffer
         return self.asarray(value, dtype)
 
     def to_numpy(self, value: Any) -> np.ndarray:
-        """A device array copied to the host (a writable numpy array)."""
-        return np.array(value)
+        """A device array copied to the host (a writable numpy array); of an array split over
+        processes, this process's part."""
+        return distribution.to_host(value)
 
     def devices(self) -> list[Any]:
         """The device programs run on (the chosen one, or JAX's default) and all JAX sees."""

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from layerkit_backend.ir import ProgramSpec
-from layerkit_backend.jax import ops  # noqa: F401  (registers the lowerings)
+from layerkit_backend.jax import distribution, ops  # noqa: F401  (ops registers the lowerings)
 from layerkit_backend.jax.evaluator import Evaluator
 
 
@@ -87,7 +87,12 @@ class JaxProgram:
         inputs = [*feeds, *(state[k] for k in self.spec.state_keys)]
         outputs = Evaluator(self.spec.function, jax.random.key(seed)).run(inputs)
         n = self.spec.n_fetches
-        return outputs[:n], dict(zip(self.spec.update_keys, outputs[n:]))
+        new_state = dict(zip(self.spec.update_keys, outputs[n:]))
+        # Read at trace time: another placement puts the inputs elsewhere, which retraces.
+        placement = distribution.active()
+        if placement is not None:
+            new_state = placement.constrain_state(new_state)
+        return outputs[:n], new_state
 
 
 def _compiler_options(spec: ProgramSpec) -> dict[str, Any] | None:
