@@ -44,20 +44,29 @@ class Adam(Optimizer):
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = ops.cast(learning_rate, variable.dtype)
-        local_step = ops.cast(self.iterations + 1, variable.dtype)
+        # One fused op per variable (ops.adam_update: the formula above, rounded op by op as
+        # the separate ops were); the step size is shared by all the variables of a dtype.
+        index = self._get_variable_index(variable)
+        slots = [self._momentums[index], self._velocities[index]]
+        if self.amsgrad:
+            slots.append(self._velocity_hats[index])
+        m, v, *v_hat = (self._read(s) for s in slots)
+        alpha = self._once_per_step(("alpha", learning_rate, variable.dtype),
+                                    lambda: self._step_size(learning_rate, variable.dtype))
+        new_variable, *new_slots = ops.adam_update(
+            self._read(variable), gradient, m, v, alpha, beta_1=self.beta_1, beta_2=self.beta_2,
+            epsilon=self.epsilon, v_hat=v_hat[0] if v_hat else None)
+        for slot, value in zip(slots, new_slots):
+            self.assign(slot, value)
+        self.assign(variable, new_variable)
+
+    def _step_size(self, learning_rate, dtype):
+        """``alpha = lr * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)`` at ``t = iterations + 1``."""
+        lr = ops.cast(learning_rate, dtype)
+        local_step = ops.cast(self.iterations + 1, dtype)
         beta_1_power = ops.power(self.beta_1, local_step)
         beta_2_power = ops.power(self.beta_2, local_step)
-        index = self._get_variable_index(variable)
-        m, v = self._momentums[index], self._velocities[index]
-
-        alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        m = self.assign_add(m, (gradient - m) * (1 - self.beta_1))
-        v = self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
-        if self.amsgrad:
-            v_hat = self._velocity_hats[index]
-            v = self.assign(v_hat, ops.maximum(v_hat, v))
-        self.assign_sub(variable, m * alpha / (ops.sqrt(v) + self.epsilon))
+        return lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
 
     def get_config(self):
         config = super().get_config()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,6 +127,7 @@ class Optimizer:
         self._exclude_from_weight_decay: set[int] = set()
         self._exclude_from_weight_decay_pattern: re.Pattern | None = None
         self._pending: dict[int, tuple[Variable, Tensor]] | None = None
+        self._step_values: dict[Any, Tensor] = {}  # see _once_per_step
         self._eager_steps: dict[tuple, tuple[list[Tensor], list[Tensor]]] = {}
 
     # -- state -----------------------------------------------------------------------------------
@@ -331,6 +332,7 @@ class Optimizer:
                 updates = [assign(var, value) for var, value in self._pending.values()]
             finally:
                 self._pending = None
+                self._step_values.clear()
             iterations = self.iterations
             updates.append(assign(iterations, iterations + 1, name="increment_iterations"))
         return updates
@@ -421,6 +423,13 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must implement update_step")
 
     # -- recording a step's updates --------------------------------------------------------------
+    def _once_per_step(self, key: Any, build: Callable[[], Tensor]) -> Tensor:
+        """``build()`` the first time ``key`` is asked for in this step, the same tensor after:
+        a value every variable's update uses (Adam's step size) is computed once per step."""
+        if key not in self._step_values:
+            self._step_values[key] = build()
+        return self._step_values[key]
+
     def _read(self, variable: Variable) -> Tensor:
         """The value of ``variable`` after the updates recorded so far in this step."""
         if self._pending is not None and id(variable) in self._pending:

@@ -3,7 +3,9 @@
 A function is planned once: for each node its kernel, and which values die after it (their last
 reader ran), so intermediates are freed as soon as possible. A ``gradients`` node reads the
 forward values of every node between its ``xs`` and ``ys``; the plan keeps those alive until it
-runs and the sweep reuses them, so the forward pass is never recomputed.
+runs and the sweep reuses them, so the forward pass is never recomputed. The sweep asks each
+VJP rule only for the cotangents someone reads: those of inputs that depend on the xs (a fed
+input's never are), as a ``needs`` mask computed with the path.
 """
 
 from __future__ import annotations
@@ -17,12 +19,22 @@ from layerkit_backend.ir import Function, Node
 from layerkit_backend.numpy.registry import KERNELS, Kernel
 
 
+@dataclass(frozen=True)
+class BackStep:
+    """One node of a reverse sweep, with its kernel (for the VJP rule) and ``needs``: for each
+    input, whether it depends on the gradient's xs, so that a cotangent for it is read."""
+
+    node: Node
+    kernel: Kernel
+    needs: tuple[bool, ...]
+
+
 @dataclass
 class Step:
     node: Node
     kernel: Kernel | None  # None for the gradients node, which the interpreter runs itself
     free_after: tuple[int, ...]
-    path: tuple[Node, ...] = ()  # gradients node only: the forward nodes to sweep back over
+    path: tuple[BackStep, ...] = ()  # gradients node only: the forward nodes to sweep back over
     want_residuals: bool = False
 
 
@@ -45,9 +57,9 @@ def plan_function(function: Function) -> Plan:
             path = gradient_path(function.nodes[:index], node)
             used = set(node.inputs)
             for p in path:
-                used.update(p.inputs)
-                used.update(p.outputs)
-                taped.add(id(p))
+                used.update(p.node.inputs)
+                used.update(p.node.outputs)
+                taped.add(id(p.node))
             steps.append(Step(node, None, (), path))
             reads.append(used)
         else:
@@ -76,27 +88,31 @@ def plan_function(function: Function) -> Plan:
     return Plan(function, steps, size)
 
 
-def gradient_path(before: Sequence[Node], grad_node: Node) -> tuple[Node, ...]:
+def gradient_path(before: Sequence[Node], grad_node: Node) -> tuple[BackStep, ...]:
     """The nodes of ``before`` on a differentiable path from the gradient's xs to its ys."""
     n_ys, n_xs = grad_node.attrs["n_ys"], grad_node.attrs["n_xs"]
     return path_between(before, grad_node.inputs[n_ys:n_ys + n_xs], grad_node.inputs[:n_ys])
 
 
-def path_between(nodes: Sequence[Node], xs: Sequence[int], ys: Sequence[int]) -> tuple[Node, ...]:
-    """The nodes that depend on some x and that some y depends on, through ops with VJPs."""
+def path_between(nodes: Sequence[Node], xs: Sequence[int],
+                 ys: Sequence[int]) -> tuple[BackStep, ...]:
+    """The nodes that depend on some x and that some y depends on, through ops with VJPs.
+
+    An input of such a node needs a cotangent only if it depends on some x too: then it lies on
+    a path from an x to a y. The others (a fed batch, a constant) never pass one on."""
     depends = set(xs)
     forward = []
     for node in nodes:
         kernel = KERNELS.get(node.op)
         if kernel is not None and kernel.vjp is not None and depends.intersection(node.inputs):
             depends.update(node.outputs)
-            forward.append(node)
+            forward.append((node, kernel))
     needed = set(ys)
     path = []
-    for node in reversed(forward):
+    for node, kernel in reversed(forward):
         if needed.intersection(node.outputs):
             needed.update(node.inputs)
-            path.append(node)
+            path.append(BackStep(node, kernel, tuple(v in depends for v in node.inputs)))
     return tuple(reversed(path))
 
 
@@ -153,38 +169,42 @@ def _run_gradients(step: Step, env: list, residuals: dict, seed: Sequence[int]) 
         seeds = [env[v] for v in node.inputs[n_ys + n_xs:]]
     else:
         seeds = [np.ones_like(env[y]) for y in ys]
-    cotangents = dict(backprop(step.path, env, residuals, list(zip(ys, seeds))))
-    return tuple(cotangents.get(x, np.zeros_like(env[x])) for x in xs)
+    cotangents = backprop(step.path, env, residuals, list(zip(ys, seeds)))
+    # Zeros only for the xs no gradient reached (an x the ys do not depend on).
+    return tuple(cotangents[x] if x in cotangents else np.zeros_like(env[x]) for x in xs)
 
 
-def backprop(path: Sequence[Node], env: list, residuals: dict,
+def backprop(path: Sequence[BackStep], env: list, residuals: dict,
              seeds: Sequence[tuple[int, np.ndarray]]) -> dict[int, np.ndarray]:
     """Reverse-mode sweep: cotangents of every value on ``path``, given those of the outputs.
 
-    Each node's VJP rule maps the cotangents of its outputs to those of its inputs, using the
-    forward values kept in ``env``; cotangents reaching a value along several paths are summed.
+    Each node's VJP rule maps the cotangents of its outputs to those of the inputs that need
+    one, using the forward values kept in ``env``; cotangents reaching a value along several
+    paths are summed.
     """
     cotangents: dict[int, np.ndarray] = {}
     for v, g in seeds:
         _accumulate(cotangents, v, g)
-    for node in reversed(path):
+    for step in reversed(path):
+        node, kernel = step.node, step.kernel
         gs = [cotangents.get(v) for v in node.outputs]
         if all(g is None for g in gs):
             continue
-        kernel = KERNELS[node.op]
         outs = [env[v] for v in node.outputs]
         args = [env[v] for v in node.inputs]
-        kwargs = dict(node.attrs)
+        extra = {}
         if kernel.residuals:
-            kwargs["residuals"] = residuals.get(id(node))
+            extra["residuals"] = residuals.get(id(node))
+        if kernel.vjp_takes_needs:
+            extra["needs"] = step.needs
         if kernel.multi_output:
             g = tuple(np.zeros_like(o) if gi is None else gi for gi, o in zip(gs, outs))
             out = tuple(outs)
         else:
             g, out = gs[0], outs[0]
-        input_cts = kernel.vjp(g, out, *args, **kwargs)
-        for v, ct in zip(node.inputs, input_cts):
-            if ct is not None:
+        input_cts = kernel.vjp(g, out, *args, **node.attrs, **extra)
+        for v, ct, need in zip(node.inputs, input_cts, step.needs):
+            if need and ct is not None:
                 _accumulate(cotangents, v, ct)
     return cotangents
 

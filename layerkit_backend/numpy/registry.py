@@ -16,10 +16,23 @@ outputs declare ``residuals=True``: their forward takes ``want_residuals`` and r
 ``(output, residuals)``; the VJP receives ``residuals=``. Random ops declare ``random=True`` and
 get ``key``, a tuple of ints: the program call's seed followed by the op's own ``seed``
 attribute; ``numpy.random.default_rng(key)`` makes their generator, so a run is reproducible.
+
+Not every input wants a cotangent: a Dense layer's fed ``x`` does not, only its weights do. A VJP
+rule that declares a keyword parameter ``needs`` receives a tuple of booleans, one per input,
+telling which inputs lie on a path from the gradient's xs; it returns ``None`` for the others
+and so skips their work (matmul then never computes ``g @ b.T`` for a fed ``a``)::
+
+    @matmul.defvjp
+    def _(g, out, a, b, *, needs):
+        ...
+
+Rules without the parameter are called as before; the interpreter drops whatever cotangents
+they return for inputs nobody needs. Only rules where skipping saves real work declare it.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,12 +41,15 @@ import numpy as np
 
 @dataclass
 class Kernel:
+    """One op type's forward kernel, its VJP rule, and how the interpreter calls them."""
+
     name: str
     forward: Callable
     vjp: Callable | None = None
     residuals: bool = False
     random: bool = False
     multi_output: bool = False
+    vjp_takes_needs: bool = False  # the VJP rule has a ``needs`` parameter (see above)
 
 
 KERNELS: dict[str, Kernel] = {}
@@ -52,6 +68,7 @@ def defop(name: str, *, residuals: bool = False, random: bool = False,
 
         def defvjp(vjp: Callable) -> Callable:
             kernel.vjp = vjp
+            kernel.vjp_takes_needs = "needs" in inspect.signature(vjp).parameters
             return vjp
 
         forward.defvjp = defvjp

@@ -63,6 +63,34 @@ def test_update_tensors_include_every_variable_and_the_iteration_count(keras_ses
     assert opt.iterations.numpy() == 3
 
 
+def test_adam_is_one_fused_op_per_variable_and_one_step_size_per_step(keras_session):
+    opt = optimizers.AdamW(0.1, amsgrad=True)
+    _least_squares(opt)
+    types = [op.type for op in backend.get_graph().get_operations()]
+    assert types.count("adam_update") == 2
+    assert types.count("power") == 2  # beta_1 ** t and beta_2 ** t, shared by both variables
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.Adam(0.1),
+                                  lambda: optimizers.AdamW(0.1, amsgrad=True)])
+def test_a_step_never_writes_to_the_values_the_session_holds(keras_session, make):
+    """Every read in a run sees the values from before it: the numpy arrays the session holds
+    are read-only here, so a kernel that updated one in place would raise."""
+    if keras_session != "numpy":
+        pytest.skip("jax arrays are immutable")
+    kernel, _, updates = _least_squares(make())
+    session = backend.get_session()
+    for _ in range(3):
+        held = dict(session._state)
+        copies = {key: value.copy() for key, value in held.items()}
+        for value in held.values():
+            value.setflags(write=False)
+        session.run(updates)
+        for key, value in held.items():
+            np.testing.assert_array_equal(value, copies[key])
+    assert not np.array_equal(kernel.numpy(), ref.W0)
+
+
 def test_learning_rate_set_between_steps_reaches_the_compiled_program(keras_session):
     opt = optimizers.SGD(0.1)
     kernel, bias, updates = _least_squares(opt)

@@ -8,3 +8,4 @@ from layerkit.graph.ops.math import abs, max, min, sum  # noqa: A004,F401
 from layerkit.graph.ops.nn import *  # noqa: F403
 from layerkit.graph.ops.random import *  # noqa: F403
 from layerkit.graph.ops.special import *  # noqa: F403
+from layerkit.graph.ops.updates import *  # noqa: F403

@@ -1,3 +1,12 @@
 """Importing this package registers every jax lowering."""
 
-from layerkit_backend.jax.ops import array, control, linalg, math, nn, random, special  # noqa: F401
+from layerkit_backend.jax.ops import (  # noqa: F401
+    array,
+    control,
+    linalg,
+    math,
+    nn,
+    random,
+    special,
+    updates,
+)

@@ -1,3 +1,12 @@
 """Importing this package registers every numpy kernel."""
 
-from layerkit_backend.numpy.ops import array, control, linalg, math, nn, random, special  # noqa: F401
+from layerkit_backend.numpy.ops import (  # noqa: F401
+    array,
+    control,
+    linalg,
+    math,
+    nn,
+    random,
+    special,
+    updates,
+)

@@ -8,23 +8,39 @@ import weakref
 import numpy as np
 
 from layerkit_backend.ir import Function
-from layerkit_backend.numpy.interpreter import Interpreter, backprop, path_between, plan_function
+from layerkit_backend.numpy.interpreter import (
+    BackStep,
+    Interpreter,
+    backprop,
+    path_between,
+    plan_function,
+)
 from layerkit_backend.numpy.registry import defop
 
-_plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_interpreters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_paths: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _body(function: Function):
-    """The body's interpreter and its differentiable path, planned once per body."""
-    if function not in _plans:
-        path = path_between(function.nodes, function.inputs, function.outputs)
-        _plans[function] = (Interpreter(plan_function(function)), path)
-    return _plans[function]
+def _interpreter(body: Function) -> Interpreter:
+    """The body's interpreter, planned once per body."""
+    if body not in _interpreters:
+        _interpreters[body] = Interpreter(plan_function(body))
+    return _interpreters[body]
+
+
+def _path(body: Function, from_inputs: tuple[bool, ...]) -> tuple[BackStep, ...]:
+    """The body's differentiable path from the inputs marked in ``from_inputs`` to its
+    outputs, planned once per body and mask."""
+    paths = _paths.setdefault(body, {})
+    if from_inputs not in paths:
+        xs = [v for v, wanted in zip(body.inputs, from_inputs) if wanted]
+        paths[from_inputs] = path_between(body.nodes, xs, body.outputs)
+    return paths[from_inputs]
 
 
 @defop("scan", residuals=True, random=True, multi_output=True)
 def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, key, want_residuals):
-    interpreter, _ = _body(body)
+    interpreter = _interpreter(body)
     carry = list(inputs[:n_carry])
     seqs = inputs[n_carry:n_carry + n_seq]
     captured = list(inputs[n_carry + n_seq:])
@@ -44,16 +60,22 @@ def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, key, want_residua
 
 
 @scan.defvjp
-def _(g, out, *inputs, body, n_carry, n_seq, n_ys, length, reverse, residuals):
+def _(g, out, *inputs, body, n_carry, n_seq, n_ys, length, reverse, residuals, needs=None):
     """Back-propagation through time: walk the steps backwards, each a reverse sweep over the
-    body's tape, carrying the carry's cotangent from step to step."""
-    _, path = _body(body)
+    body's tape, carrying the carry's cotangent from step to step.
+
+    The carry's cotangent always flows from step to step; a sequence or captured input that
+    nothing needs (a fed batch) is left out of the sweep, so the body's rules skip it too."""
+    needs = (True,) * len(inputs) if needs is None else needs
+    path = _path(body, (True,) * n_carry + tuple(needs[n_carry:]))
     seqs = inputs[n_carry:n_carry + n_seq]
     captured = inputs[n_carry + n_seq:]
     g_carry = list(g[:n_carry])
     g_ys = g[n_carry:]
-    g_seqs = [np.zeros_like(s) if _floating(s) else None for s in seqs]
-    g_captured = [np.zeros_like(c) if _floating(c) else None for c in captured]
+    g_seqs = [np.zeros_like(s) if need and _floating(s) else None
+              for s, need in zip(seqs, needs[n_carry:n_carry + n_seq])]
+    g_captured = [np.zeros_like(c) if need and _floating(c) else None
+                  for c, need in zip(captured, needs[n_carry + n_seq:])]
     carry_in = body.inputs[:n_carry]
     seq_in = body.inputs[n_carry:n_carry + n_seq]
     captured_in = body.inputs[n_carry + n_seq:]
@@ -61,7 +83,7 @@ def _(g, out, *inputs, body, n_carry, n_seq, n_ys, length, reverse, residuals):
         seeds = [(v, gc) for v, gc in zip(body.outputs[:n_carry], g_carry) if _floating(gc)]
         seeds += [(v, gy[t]) for v, gy in zip(body.outputs[n_carry:], g_ys) if _floating(gy)]
         cts = backprop(path, env, saved, seeds)
-        g_carry = [cts.get(v, np.zeros_like(env[v])) for v in carry_in]
+        g_carry = [cts[v] if v in cts else np.zeros_like(env[v]) for v in carry_in]
         for k, v in enumerate(seq_in):
             if g_seqs[k] is not None and v in cts:
                 g_seqs[k][t] += cts[v]

@@ -15,7 +15,7 @@ def matmul(a, b):
 
 
 @matmul.defvjp
-def _(g, out, a, b):
+def _(g, out, a, b, *, needs=(True, True)):
     if not np.issubdtype(out.dtype, np.floating):
         return None, None
     # Treat 1-D operands as the matrices numpy promotes them to, and put their axis back in g.
@@ -25,9 +25,10 @@ def _(g, out, a, b):
         g = np.expand_dims(g, -1)
     if a.ndim == 1:
         g = np.expand_dims(g, -2)
-    ga = _left_grad(g, b2, a2.shape)
-    gb = _right_grad(a2, g, b2.shape)
-    return ga.reshape(a.shape), gb.reshape(b.shape)
+    # Each gradient is a GEMM as big as the forward one: skip those nobody reads (a fed input).
+    ga = _left_grad(g, b2, a2.shape).reshape(a.shape) if needs[0] else None
+    gb = _right_grad(a2, g, b2.shape).reshape(b.shape) if needs[1] else None
+    return ga, gb
 
 
 def _left_grad(g, b, shape):

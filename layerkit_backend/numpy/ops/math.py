@@ -34,8 +34,11 @@ def multiply(x, y):
 
 
 @multiply.defvjp
-def _(g, out, x, y):
-    return unbroadcast(g * y, np.shape(x)), unbroadcast(g * x, np.shape(y))
+def _(g, out, x, y, *, needs=(True, True)):
+    # A constant factor (a dropout mask, a loss weight) needs no cotangent: skip its product.
+    gx = unbroadcast(g * y, np.shape(x)) if needs[0] else None
+    gy = unbroadcast(g * x, np.shape(y)) if needs[1] else None
+    return gx, gy
 
 
 @defop("divide")
@@ -44,9 +47,10 @@ def divide(x, y):
 
 
 @divide.defvjp
-def _(g, out, x, y):
+def _(g, out, x, y, *, needs=(True, True)):
     gx = g / y
-    return unbroadcast(gx, np.shape(x)), unbroadcast(-gx * out, np.shape(y))
+    gy = unbroadcast(-gx * out, np.shape(y)) if needs[1] else None
+    return (unbroadcast(gx, np.shape(x)) if needs[0] else None), gy
 
 
 @defop("power")
@@ -55,12 +59,16 @@ def power(x, y):
 
 
 @power.defvjp
-def _(g, out, x, y):
+def _(g, out, x, y, *, needs=(True, True)):
     # d/dx x**y = y * x**(y-1); d/dy = log(x) * x**y, taken as 0 where x <= 0 (as TensorFlow does).
-    gx = g * y * np.power(x, y - 1)
-    safe_log = np.log(np.where(x > 0, x, 1)).astype(out.dtype, copy=False)
-    gy = g * out * safe_log
-    return unbroadcast(gx, np.shape(x)), unbroadcast(gy, np.shape(y))
+    # A constant exponent (x ** 2) needs no cotangent: its logarithm is skipped.
+    gx = gy = None
+    if needs[0]:
+        gx = unbroadcast(g * y * np.power(x, y - 1), np.shape(x))
+    if needs[1]:
+        safe_log = np.log(np.where(x > 0, x, 1)).astype(out.dtype, copy=False)
+        gy = unbroadcast(g * out * safe_log, np.shape(y))
+    return gx, gy
 
 
 def _min_max_vjp(g, out, x, y):

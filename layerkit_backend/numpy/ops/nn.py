@@ -104,20 +104,29 @@ def conv(x, kernel, *, strides, padding, dilation_rate, want_residuals):
 
 
 @conv.defvjp
-def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals):
-    if residuals is None:  # the forward ran without taping (not expected from the interpreter)
-        residuals = _im2col(x, kernel.shape, strides, padding, dilation_rate)[0]
-    n = len(strides)
+def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals, needs=(True, True)):
     g2 = g.reshape(-1, kernel.shape[-1])
-    grad_kernel = (residuals.T @ g2).reshape(kernel.shape)
+    # The first layer's input is fed: its gradient (a GEMM and a scatter) is skipped.
+    grad_x = _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g.shape) \
+        if needs[0] else None
+    grad_kernel = None
+    if needs[1]:
+        if residuals is None:  # the forward ran without taping (not expected from the interpreter)
+            residuals = _im2col(x, kernel.shape, strides, padding, dilation_rate)[0]
+        grad_kernel = (residuals.T @ g2).reshape(kernel.shape)
+    return grad_x, grad_kernel
+
+
+def _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g_shape):
+    """The cotangent of ``x``: each column's cotangent scattered back onto the input."""
+    n = len(strides)
     # Cotangent of every column: (batch, *out, *kernel_size, in_channels).
-    gcols = (g2 @ kernel.reshape(-1, kernel.shape[-1]).T).reshape(*g.shape[:-1],
+    gcols = (g2 @ kernel.reshape(-1, kernel.shape[-1]).T).reshape(*g_shape[:-1],
                                                                   *kernel.shape[:-1])
     _, pads = _conv_geometry(x.shape, kernel.shape[:n], strides, padding, dilation_rate)
     lead = (slice(None),) * (n + 1)
-    grad_x = _scatter(lambda tap: gcols[(*lead, *tap)], kernel.shape[:n], x.shape, pads, strides,
-                      dilation_rate, g.shape[1:-1], x.dtype)
-    return grad_x, grad_kernel
+    return _scatter(lambda tap: gcols[(*lead, *tap)], kernel.shape[:n], x.shape, pads, strides,
+                    dilation_rate, g_shape[1:-1], x.dtype)
 
 
 # -- pooling ----------------------------------------------------------------------------------

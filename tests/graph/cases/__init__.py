@@ -43,10 +43,10 @@ class OpCase:
 
 
 def all_cases() -> list[OpCase]:
-    from tests.graph.cases import array, control, linalg, math, nn, random, special
+    from tests.graph.cases import array, control, linalg, math, nn, random, special, updates
 
     cases: list[OpCase] = []
-    for module in (math, array, linalg, nn, random, control, special):
+    for module in (math, array, linalg, nn, random, control, special, updates):
         cases.extend(module.CASES)
     return cases
 
