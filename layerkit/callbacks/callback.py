@@ -67,10 +67,20 @@ def resolve_logs(logs: Any) -> dict[str, Any]:
     return {} if logs is None else logs
 
 
-def _logs_for(callback: Callback, logs: Any) -> Any:
-    if isinstance(logs, PendingLogs) and not getattr(callback, "reads_pending_logs", False):
+def _logs_for(callback: Callback, hook: str, logs: Any) -> Any:
+    """What ``callback``'s ``hook`` receives: pending logs are resolved (waited for) only for
+    a hook that does something and does not take them pending. ``History`` has no batch
+    hooks, so it never makes a training step wait."""
+    if (isinstance(logs, PendingLogs) and not getattr(callback, "reads_pending_logs", False)
+            and _overrides(callback, hook)):
         return logs.resolve()
     return logs
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    """Whether ``hook`` of ``callback`` is more than ``Callback``'s no-op (a method of its
+    class, or a function set on the instance, as ``LambdaCallback`` does)."""
+    return hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
 
 
 class CallbackList(Callback):
@@ -111,7 +121,7 @@ class CallbackList(Callback):
                     logs = args.pop(logs_at)
                 logs = {} if logs is None else logs  # Keras always hands callbacks a dict
                 for callback in callbacks:
-                    getattr(callback, name)(*args, _logs_for(callback, logs), **kwargs)
+                    getattr(callback, name)(*args, _logs_for(callback, name, logs), **kwargs)
 
             return call_all
         return object.__getattribute__(self, name)

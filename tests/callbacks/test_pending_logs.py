@@ -50,6 +50,25 @@ def test_plain_callbacks_get_dicts_and_lazy_ones_the_pending_logs():
     assert plain.seen == [{"loss": 0.25}] and reads == [1]
 
 
+def test_callbacks_without_the_hook_never_wait_for_the_step():
+    """History, and a plain callback with other hooks only: their batch hook is the base
+    no-op, so nothing resolves (fit keeps the device busy); a nested list decides for its own
+    callbacks."""
+    from layerkit.callbacks import History
+
+    class EpochsOnly(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    pending, reads = _counted({"loss": 0.5})
+    CallbackList([History(), EpochsOnly(), CallbackList([History()])]).on_train_batch_end(
+        0, pending)
+    assert reads == []
+    plain = _Recorder()
+    CallbackList([CallbackList([plain])]).on_train_batch_end(1, pending)
+    assert plain.seen == [{"loss": 0.5}] and reads == [1]
+
+
 def test_the_progress_bar_reads_the_logs_a_few_times_a_second():
     bar = ProgbarLogger()
     bar.set_params({"verbose": 1, "epochs": 1, "steps": 50})
