@@ -4,7 +4,8 @@ A model traces its programs on placeholders, once per input signature: the *trai
 (forward with ``training=True``, loss, gradients, optimizer update, layer state updates and
 metric accumulation), the *test* program (forward with ``training=False``, loss and metrics) and
 the *predict* program. The Keras session compiles each once (on the jax backend: one XLA
-executable) and runs it per batch; metric values come back each step for the progress bar.
+executable) and runs it per batch, or per ``steps_per_execution`` stacked batches. A step's
+metric values stay on the device as ``PendingLogs`` until a callback reads them.
 """
 
 from __future__ import annotations
