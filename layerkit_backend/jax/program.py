@@ -37,6 +37,7 @@ class JaxProgram:
         updated = set(spec.update_keys)
         self._donated = tuple(k for k in spec.state_keys if k in updated)
         self._kept = tuple(k for k in spec.state_keys if k not in updated)
+        self._unroll_steps = not any(node.op == "scan" for node in spec.function.nodes)
         options = _compiler_options(spec)
         self._jitted = jax.jit(self._trace, donate_argnums=(0,), compiler_options=options)
         self._jitted_steps = jax.jit(self._trace_steps, donate_argnums=(0,),
@@ -55,9 +56,11 @@ class JaxProgram:
         A new number of steps compiles anew (the scan's length is part of the shapes).
 
         The scan is fully unrolled (as Keras 3's jax trainer unrolls its steps), so compiling
-        costs about N times one step's. A rolled loop compiles once, but XLA:CPU runs the
-        convolutions inside a while loop about 11x slower (a CNN epoch: 28.8 s rolled, 2.1 s
-        unrolled, 2.6 s at one step per call)."""
+        costs about N times one step's: XLA:CPU runs convolutions inside a while loop about 11x
+        slower (a CNN epoch at N=4: 28.8 s rolled, 2.1 s unrolled, 2.6 s at N=1). Except when
+        a step has a loop of its own (a recurrent layer's ``scan``): N unrolled copies of that
+        loop run slower than one rolled loop (an LSTM epoch at N=8: 1.72 s unrolled, 1.25 s
+        rolled, 1.51 s at N=1), and compile slower too (6.6 s against 4.1 s)."""
         donated = {k: state[k] for k in self._donated}
         kept = {k: state[k] for k in self._kept}
         seeds = np.asarray(seeds, dtype=np.int64)
@@ -74,7 +77,7 @@ class JaxProgram:
                     (fetches, {k: v for k, v in updates.items() if k not in carry}))
 
         carry, (fetches, written) = jax.lax.scan(step, donated, (stacked_feeds, seeds),
-                                                 unroll=True)
+                                                 unroll=self._unroll_steps)
         return fetches, {**{k: v[-1] for k, v in written.items()}, **carry}
 
     def _trace(self, donated: dict[str, Any], kept: dict[str, Any], feeds: list[Any],
