@@ -160,8 +160,7 @@ class Trainer:
         then run once per call, with the index of its last batch."""
         from layerkit import losses, optimizers
 
-        if (isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int)
-                or steps_per_execution < 1):
+        if not _is_positive_int(steps_per_execution):
             raise ValueError("compile(steps_per_execution=...) must be a positive int, got "
                              f"{steps_per_execution!r}")
         self.steps_per_execution = steps_per_execution
@@ -511,11 +510,15 @@ def _bound_queue(in_flight: deque, logs: PendingLogs) -> None:
         in_flight.popleft().resolve()
 
 
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def _limited(available: int, steps: int | None, name: str) -> int:
     """How many batches to run: all of them, or the first ``steps`` (a positive int)."""
     if steps is None:
         return available
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if not _is_positive_int(steps):
         raise ValueError(f"{name} must be a positive integer or None, got {steps!r}")
     return min(steps, available)
 

@@ -281,9 +281,7 @@ def _lowered_steps(with_loop: bool) -> str:
         feeds = np.ones((4, 2, 3), np.float32)
         s.dispatch([loss, step], {x: feeds}, steps=4)
         (_, program), = [entry for key, entry in s._programs.items() if key[2]]
-        state = {k: s._state[k] for k in program.spec.state_keys}
-        donated = {k: state[k] for k in program._donated}
-        kept = {k: state[k] for k in program._kept}
+        donated, kept = program._split_state(s._state)
         return program._jitted_steps.lower(donated, kept, [feeds],
                                            np.arange(4, dtype=np.int64)).as_text()
 
