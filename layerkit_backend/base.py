@@ -52,10 +52,13 @@ class Backend(Protocol):
     def asarray(self, value: Any, dtype: np.dtype) -> Any:
         """A host value (numpy array, scalar, list) as this backend's array type."""
 
-    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0) -> Any:
+    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0,
+             copy: bool = True) -> Any:
         """A fed value, ready to pass to a compiled program. Later changes the caller makes to
-        ``value`` never reach the program. A backend that distributes work over devices splits
-        the value along ``batch_axis`` (None: not a batch); the others ignore it."""
+        ``value`` never reach the program, unless ``copy=False`` (the caller promises to make
+        none): then a backend may read ``value`` in place. A backend that distributes work over
+        devices splits the value along ``batch_axis`` (None: not a batch); the others ignore
+        it."""
 
     def to_numpy(self, value: Any) -> np.ndarray:
         """A backend array back on the host as a numpy array."""

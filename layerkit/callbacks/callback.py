@@ -86,6 +86,8 @@ def _overrides(callback: Callback, hook: str) -> bool:
 class CallbackList(Callback):
     """Several callbacks called in order, as one."""
 
+    reads_pending_logs = True  # it hands them on: each callback gets what it asks for
+
     def __init__(self, callbacks: list[Callback] | None = None, model: Any = None,
                  **params: Any):
         super().__init__()
@@ -108,20 +110,22 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_params(params)
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in _HOOKS:
-            callbacks = object.__getattribute__(self, "callbacks")
 
-            # Hooks named after an epoch or a batch take its index first, then logs.
-            logs_at = 1 if ("epoch" in name or "batch" in name) else 0
+def _call_all(hook: str) -> Callable[..., None]:
+    """``CallbackList``'s ``hook``: the same hook of each of its callbacks, in order."""
+    # Hooks named after an epoch or a batch take its index first, then logs.
+    logs_at = 1 if ("epoch" in hook or "batch" in hook) else 0
 
-            def call_all(*args, logs=None, **kwargs):
-                args = list(args)
-                if len(args) > logs_at:
-                    logs = args.pop(logs_at)
-                logs = {} if logs is None else logs  # Keras always hands callbacks a dict
-                for callback in callbacks:
-                    getattr(callback, name)(*args, _logs_for(callback, name, logs), **kwargs)
+    def call_all(self: CallbackList, *args: Any, logs: Any = None, **kwargs: Any) -> None:
+        if len(args) > logs_at:
+            logs, args = args[logs_at], args[:logs_at] + args[logs_at + 1:]
+        logs = {} if logs is None else logs  # Keras always hands callbacks a dict
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args, _logs_for(callback, hook, logs), **kwargs)
 
-            return call_all
-        return object.__getattribute__(self, name)
+    call_all.__name__ = call_all.__qualname__ = hook
+    return call_all
+
+
+for _hook in _HOOKS:
+    setattr(CallbackList, _hook, _call_all(_hook))

@@ -8,7 +8,7 @@ values change only when a run succeeds, so a failed run leaves the session usabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,9 +59,8 @@ class Session:
         """Compute ``fetches`` (a tensor, an op, or a list/tuple/dict of them) given the
         placeholder values in ``feed_dict``; ops return None. Variable updates reachable from
         the fetches (``assign``, an optimizer's ``minimize``) are stored when the run ends."""
-        structure, tensors, values = self._execute(fetches, feed_dict, steps=None)
-        results = {t: _to_host(self.backend, v) for t, v in zip(tensors, values)}
-        return _rebuild(structure, results)
+        feed_dict = feed_dict or {}
+        return self.make_callable(fetches, list(feed_dict))(*feed_dict.values())
 
     def dispatch(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None,
                  steps: int | None = None) -> Any:
@@ -74,36 +73,21 @@ class Session:
         and the fetches run once per step in one program call (on jax, one ``lax.scan``), each
         step seeing the variables the previous one stored; fetched values come back stacked
         the same way. The steps draw the seeds that as many ``run`` calls would."""
-        structure, tensors, values = self._execute(fetches, feed_dict, steps)
-        return _rebuild(structure, dict(zip(tensors, values)))
+        feed_dict = feed_dict or {}
+        return self.make_callable(fetches, list(feed_dict)).dispatch(*feed_dict.values(),
+                                                                     steps=steps)
 
-    def _execute(self, fetches: Any, feed_dict: Mapping[Any, Any] | None,
-                 steps: int | None) -> tuple[Any, list[Tensor], list[Any]]:
-        """Runs the program for ``fetches``; returns the fetch structure, the fetched
-        tensors and their values (backend arrays)."""
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
-        leaves: list[Any] = []
-        structure = _flatten(fetches, leaves, self.graph)
-        tensors, targets = self._split(leaves)
-        feeds = self._check_feeds(feed_dict or {}, steps)
-        fed = tuple(sorted(feeds, key=lambda t: (t.op.order, t.index)))
-        lowered, program = self._program((tuple(tensors), tuple(targets), fed))
-        for v in lowered.variables:
-            if v.key not in self._state:
-                raise FailedPreconditionError(
-                    f"Attempting to use uninitialized value {v.key}: run its initializer "
-                    "(e.g. global_variables_initializer()) in this session first"
-                )
-        state = {v.key: self._state[v.key] for v in lowered.variables}
-        fed_values = [feeds[p] for p in lowered.placeholders]
-        if steps is None:
-            values, new_state = program(state, fed_values, self._seed())
-        else:
-            seeds = [self._seed() for _ in range(steps)]
-            values, new_state = program.run_steps(state, fed_values, seeds)
-        self._state.update(new_state)
-        return structure, tensors, values
+    def make_callable(self, fetches: Any, feed_list: Sequence[Any] = (),
+                      accept_options: bool = False) -> PreparedRun:
+        """``run(fetches, feed_dict)`` with the feeds of ``feed_list`` (placeholders or their
+        names) given positionally, worked out once: ``f = session.make_callable(loss, [x, y])``
+        then ``f(xb, yb)`` per step, as in TensorFlow 1. The returned ``PreparedRun`` also has
+        ``dispatch``. A loop that runs the same fetches many times saves the per-run work of
+        walking the fetch structure and finding the program."""
+        if accept_options:
+            raise NotImplementedError("make_callable(accept_options=True): layerkit takes no "
+                                      "RunOptions")
+        return PreparedRun(self, fetches, feed_list)
 
     def _program(self, key: tuple) -> tuple[Lowered, Any]:
         """The compiled program for (fetched tensors, target ops, fed placeholders), made once.
@@ -127,42 +111,6 @@ class Session:
         self._runs += 1
         base = self.graph.seed if self.graph.seed is not None else DEFAULT_GRAPH_SEED
         return hash((base, self._runs)) & 0x7FFFFFFF
-
-    def _split(self, leaves: list[Any]) -> tuple[list[Tensor], list[Operation]]:
-        tensors: list[Tensor] = []
-        targets: list[Operation] = []
-        for leaf in leaves:
-            if isinstance(leaf, Tensor):
-                if leaf not in tensors:
-                    tensors.append(leaf)
-            elif leaf not in targets:
-                targets.append(leaf)
-        return tensors, targets
-
-    def _check_feeds(self, feed_dict: Mapping[Any, Any],
-                     steps: int | None = None) -> dict[Tensor, Any]:
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
-                                  or steps < 1):
-            raise ValueError(f"steps must be a positive int or None, got {steps!r}")
-        feeds = {}
-        for key, value in feed_dict.items():
-            t = self.graph.get_tensor_by_name(key) if isinstance(key, str) else key
-            if not isinstance(t, Tensor):
-                raise TypeError(f"feed_dict keys must be placeholder tensors, got {key!r}")
-            if t.graph is not self.graph:
-                raise InvalidArgumentError(
-                    f"Cannot feed '{t.name}': it belongs to another graph than this session's"
-                )
-            if t.op.type != "placeholder":
-                raise InvalidArgumentError(
-                    f"Cannot feed '{t.name}': only placeholders can be fed, and it is the "
-                    f"output of a {t.op.type} op"
-                )
-            checked = (_checked_feed(t, value) if steps is None
-                       else _checked_stacked_feed(t, value, steps))
-            # Under a data-parallel distribution, feeds are split along their batch axis.
-            feeds[t] = self.backend.feed(checked, t.dtype, batch_axis=0 if steps is None else 1)
-        return feeds
 
     # -- state ---------------------------------------------------------------------------------
     def variable_values(self, keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
@@ -233,6 +181,117 @@ class _DefaultSession:
 
     def __exit__(self, *exc) -> None:
         _default_sessions.remove(self.session)
+
+
+class PreparedRun:
+    """A run worked out once (``Session.make_callable``): the fetch structure, the compiled
+    program, where each fed value goes and which variables it reads. Calling it runs with one
+    value per ``feed_list`` entry and returns host values, as ``Session.run`` does;
+    ``dispatch`` leaves them as backend arrays, as ``Session.dispatch`` does."""
+
+    def __init__(self, session: Session, fetches: Any, feed_list: Sequence[Any]):
+        graph = session.graph
+        leaves: list[Any] = []
+        self._template = _flatten(fetches, leaves, graph)
+        self._tensors, targets = _split(leaves)
+        self._fed = [_as_feed_key(key, graph) for key in feed_list]
+        repeated = [t.name for i, t in enumerate(self._fed) if t in self._fed[:i]]
+        if repeated:
+            raise InvalidArgumentError(f"'{repeated[0]}' is fed twice in one run")
+        fed = tuple(sorted(self._fed, key=lambda t: (t.op.order, t.index)))
+        lowered, self._program = session._program((tuple(self._tensors), tuple(targets), fed))
+        position = {t: i for i, t in enumerate(self._fed)}
+        self._order = [position[p] for p in lowered.placeholders]
+        self._variables = lowered.variables
+        self._keys = frozenset(v.key for v in lowered.variables)
+        self._session = session
+
+    def __call__(self, *values: Any) -> Any:
+        """The fetches' values, on the host (numpy arrays and scalars; None for ops)."""
+        fetched = self._execute(values, steps=None, copy_feeds=True)
+        backend = self._session.backend
+        return _rebuild(self._template, {t: _to_host(backend, v)
+                                         for t, v in zip(self._tensors, fetched)})
+
+    def dispatch(self, *values: Any, steps: int | None = None, copy_feeds: bool = True) -> Any:
+        """The fetches' values as backend arrays, without waiting for them (see
+        ``Session.dispatch``, also for ``steps``). ``copy_feeds=False`` promises that the
+        caller never changes the fed arrays, so they reach the program without a private
+        copy (on jax, the call may still be reading them after it returns)."""
+        fetched = self._execute(values, steps, copy_feeds)
+        return _rebuild(self._template, dict(zip(self._tensors, fetched)))
+
+    def _execute(self, values: Sequence[Any], steps: int | None, copy_feeds: bool) -> list[Any]:
+        """Checks every fed value, runs the program and stores the new variable values;
+        returns the fetched values (backend arrays). Nothing changes if a check fails."""
+        session = self._session
+        if session._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if len(values) != len(self._fed):
+            raise TypeError(f"This run takes {len(self._fed)} fed value(s), one per feed_list "
+                            f"entry, got {len(values)}")
+        if steps is not None and not _is_positive_int(steps):
+            raise ValueError(f"steps must be a positive int or None, got {steps!r}")
+        feeds = [self._checked(t, value, steps, copy_feeds)
+                 for t, value in zip(self._fed, values)]
+        state = session._state
+        if not self._keys <= state.keys():
+            missing = next(v.key for v in self._variables if v.key not in state)
+            raise FailedPreconditionError(
+                f"Attempting to use uninitialized value {missing}: run its initializer "
+                "(e.g. global_variables_initializer()) in this session first"
+            )
+        fed = [feeds[i] for i in self._order]
+        if steps is None:
+            fetched, new_state = self._program(state, fed, session._seed())
+        else:
+            seeds = [session._seed() for _ in range(steps)]
+            fetched, new_state = self._program.run_steps(state, fed, seeds)
+        state.update(new_state)
+        return fetched
+
+    def _checked(self, t: Tensor, value: Any, steps: int | None, copy: bool) -> Any:
+        """A fed value checked against its placeholder, as the backend takes it. Under a
+        distribution it is split along its batch axis: the first, or the second for stacked
+        steps."""
+        if steps is None:
+            return self._session.backend.feed(_checked_feed(t, value), t.dtype, 0, copy)
+        return self._session.backend.feed(_checked_stacked_feed(t, value, steps), t.dtype, 1,
+                                          copy)
+
+
+def _split(leaves: list[Any]) -> tuple[list[Tensor], list[Operation]]:
+    """The fetched tensors and the target ops, each once, in fetch order."""
+    tensors: list[Tensor] = []
+    targets: list[Operation] = []
+    for leaf in leaves:
+        if isinstance(leaf, Tensor):
+            if leaf not in tensors:
+                tensors.append(leaf)
+        elif leaf not in targets:
+            targets.append(leaf)
+    return tensors, targets
+
+
+def _as_feed_key(key: Any, graph: Graph) -> Tensor:
+    """The placeholder a ``feed_dict`` key (a tensor or its name) names, or a clear error."""
+    t = graph.get_tensor_by_name(key) if isinstance(key, str) else key
+    if not isinstance(t, Tensor):
+        raise TypeError(f"feed_dict keys must be placeholder tensors, got {key!r}")
+    if t.graph is not graph:
+        raise InvalidArgumentError(
+            f"Cannot feed '{t.name}': it belongs to another graph than this session's"
+        )
+    if t.op.type != "placeholder":
+        raise InvalidArgumentError(
+            f"Cannot feed '{t.name}': only placeholders can be fed, and it is the "
+            f"output of a {t.op.type} op"
+        )
+    return t
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 # -- fetches ---------------------------------------------------------------------------------
@@ -316,29 +375,31 @@ SIDE_EFFECT_OPS = {"print"}
 
 # -- feeds -----------------------------------------------------------------------------------
 def _checked_feed(t: Tensor, value: Any) -> np.ndarray:
-    """``value`` as an array of t's dtype, or a clear error naming the tensor."""
+    """``value`` as an array of t's dtype, or a clear error naming the tensor. An array of the
+    right dtype comes back as it is."""
     if isinstance(value, Tensor):
         raise TypeError(
             f"The value fed for '{t.name}' is the symbolic tensor '{value.name}'; feed a "
             "numpy array, a Python number or a list"
         )
-    array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind in "USVO":
-        raise InvalidArgumentError(
-            f"Cannot feed a value of type {array.dtype} for '{t.name}', which has dtype "
-            f"{t.dtype.name}"
-        )
-    if array.dtype != t.dtype and not np.can_cast(array.dtype, t.dtype, casting="same_kind"):
-        raise InvalidArgumentError(
-            f"Cannot feed a {array.dtype.name} value for '{t.name}', which has dtype "
-            f"{t.dtype.name}"
-        )
+    array = value if type(value) is np.ndarray else np.asarray(value)
+    if array.dtype != t.dtype:
+        if array.dtype == object or array.dtype.kind in "USVO":
+            raise InvalidArgumentError(
+                f"Cannot feed a value of type {array.dtype} for '{t.name}', which has dtype "
+                f"{t.dtype.name}"
+            )
+        if not np.can_cast(array.dtype, t.dtype, casting="same_kind"):
+            raise InvalidArgumentError(
+                f"Cannot feed a {array.dtype.name} value for '{t.name}', which has dtype "
+                f"{t.dtype.name}"
+            )
     if not is_compatible(array.shape, t.shape):
         raise InvalidArgumentError(
             f"Cannot feed value of shape {fmt(array.shape)} for Tensor '{t.name}', which has "
             f"shape {fmt(t.shape)}"
         )
-    return array.astype(t.dtype, copy=False)
+    return array if array.dtype == t.dtype else array.astype(t.dtype)
 
 
 def _checked_stacked_feed(t: Tensor, value: Any, steps: int) -> np.ndarray:

@@ -71,6 +71,9 @@ def groups_of_equal_size(batches: Iterator[np.ndarray],
                          size: int) -> Iterator[np.ndarray]:
     """Consecutive index arrays of one length, at most ``size`` at a time, stacked into a
     ``(steps, batch)`` array."""
+    if size == 1:
+        yield from (index[None] for index in batches)  # a view: no stacking per batch
+        return
     group: list[np.ndarray] = []
     for index in batches:
         if group and (len(group) == size or len(index) != len(group[0])):

@@ -261,32 +261,47 @@ class Trainer:
     # -- running steps ---------------------------------------------------------------------------
     def _run_step(self, kind: str, xs, ys=None, sws=None) -> Any:
         """One step on one batch, waited for: its logs as floats (or predict's outputs)."""
-        result = self._dispatch(kind, xs, ys, sws)
+        result = self._step_function(kind, xs, ys, sws)(_joined(xs, ys, sws), None)
         return _to_host(result) if kind == "predict" else result.resolve()
 
-    def _dispatch(self, kind: str, xs, ys=None, sws=None, steps: int | None = None) -> Any:
-        """Queue one program call without waiting for it: ``PendingLogs`` (train, test) or
-        the outputs as backend arrays (predict). With ``steps``, the arrays hold that many
-        batches stacked along a leading axis, run in one call."""
-        one = (lambda arrays: arrays) if steps is None else _first_step
-        program = self._trace(kind, one(xs), one(ys), one(sws))
-        feed = dict(zip(program.inputs, xs))
+    def _step_function(self, kind: str, xs, ys=None, sws=None) -> Any:
+        """A function that queues one call of the ``kind`` program for arrays like ``xs``,
+        ``ys``, ``sws`` without waiting for it: given their batches (in that order) it returns
+        ``PendingLogs`` (train, test) or the outputs as backend arrays (predict). Given
+        ``steps``, the batches are that many stacked along a leading axis, run in one call.
+
+        The fed arrays must be the step's own (fresh batches, or arrays it waits on): they
+        reach the program without a private copy."""
+        program = self._trace(kind, xs, ys, sws)
         session = K.get_session()
         if kind == "predict":
-            return session.dispatch(program.fetches, feed, steps)
-        feed.update(zip(program.targets, ys))
-        feed.update(zip(program.sample_weights, sws or []))
-        batch = np.float32(xs[0].shape[0 if steps is None else 1])
-        feed[program.batch_size] = batch if steps is None else np.full(steps, batch)
-        logs, _ = session.dispatch([program.fetches, program.run], feed, steps)
-        return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
+            predict = session.make_callable(program.fetches, program.inputs)
+            return lambda feeds, steps: predict.dispatch(*feeds, steps=steps, copy_feeds=False)
+        run = session.make_callable(
+            [program.fetches, program.run],
+            [*program.inputs, *program.targets, *program.sample_weights, program.batch_size])
 
-    def _dispatch_batches(self, kind: str, index: np.ndarray, xs, ys=None, sws=None) -> Any:
-        """``_dispatch`` for the samples ``index`` picks: one batch, or a ``(steps, batch)``
-        stack of equally sized batches run as one call."""
-        steps = None if len(index) == 1 else len(index)
-        rows = index[0] if steps is None else index
-        return self._dispatch(kind, D.take(xs, rows), D.take(ys, rows), D.take(sws, rows), steps)
+        def step(feeds: list[np.ndarray], steps: int | None) -> PendingLogs:
+            size = np.float32(len(feeds[0]) if steps is None else feeds[0].shape[1])
+            batch = size if steps is None else np.full(steps, size)
+            logs, _ = run.dispatch(*feeds, batch, steps=steps, copy_feeds=False)
+            return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
+
+        return step
+
+    def _batch_function(self, kind: str, xs, ys=None, sws=None) -> Any:
+        """``_step_function`` on the samples that an index array picks: one batch (a
+        ``(1, batch)`` index), or a ``(steps, batch)`` stack of equally sized batches run as
+        one call."""
+        step = self._step_function(kind, xs, ys, sws)
+        arrays = _joined(xs, ys, sws)
+
+        def run(index: np.ndarray) -> Any:
+            steps = None if len(index) == 1 else len(index)
+            rows = index[0] if steps is None else index
+            return step([a[rows] for a in arrays], steps)
+
+        return run
 
     def _executions(self, n: int, batch_size: int, shuffle: bool,
                     limit: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -391,10 +406,11 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             in_flight: deque[PendingLogs] = deque()
+            train = self._batch_function("train", xs, ys, sws)
             for first, index in self._executions(n, batch_size, shuffle, steps):
                 last = first + len(index) - 1
                 callbacks.on_train_batch_begin(first)
-                logs = self._dispatch_batches("train", index, xs, ys, sws)
+                logs = train(index)
                 _bound_queue(in_flight, logs)
                 callbacks.on_train_batch_end(last, logs)
                 if self.stop_training:
@@ -420,10 +436,11 @@ class Trainer:
         n = len(xs[0])
         steps = _limited(-(-n // batch_size), steps, "steps")
         in_flight: deque[PendingLogs] = deque()
+        test = self._batch_function("test", xs, ys, sws)
         for first, index in self._executions(n, batch_size, False, steps):
             if callbacks:
                 callbacks.on_test_batch_begin(first)
-            logs = self._dispatch_batches("test", index, xs, ys, sws)
+            logs = test(index)
             _bound_queue(in_flight, logs)
             if callbacks:
                 callbacks.on_test_batch_end(first + len(index) - 1, logs)
@@ -455,9 +472,10 @@ class Trainer:
         batch_size = batch_size or 32
         limit = _limited(-(-len(xs[0]) // batch_size), steps, "steps")
         distribution_lib.check_batches(len(xs[0]), batch_size, limit, "batch_size")
+        predict = self._batch_function("predict", xs)
         for first, index in self._executions(len(xs[0]), batch_size, False, limit):
             callback_list.on_predict_batch_begin(first)
-            outputs = self._dispatch_batches("predict", index, xs)
+            outputs = predict(index)
             # Stacked steps come back as (steps, batch, ...): one row per sample again.
             chunks.append([a.reshape(-1, *a.shape[2:]) if len(index) > 1 else a
                            for a in _to_host(outputs)])
@@ -483,9 +501,10 @@ class Trainer:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
-def _first_step(group: list[np.ndarray] | None) -> list[np.ndarray] | None:
-    """The first step's arrays of stacked feeds (views): what the program is traced on."""
-    return None if group is None else [a[0] for a in group]
+def _joined(*groups: list[np.ndarray] | None) -> list[np.ndarray]:
+    """The arrays of several groups (inputs, targets, sample weights; None for none) as one
+    list, in the order the step functions feed them."""
+    return [a for group in groups if group is not None for a in group]
 
 
 def _to_host(values: list[Any]) -> list[np.ndarray]:

@@ -116,17 +116,20 @@ class JaxBackend:
             return self._transfer(array.copy())
         return jax.device_put(array, self.device, may_alias=False).block_until_ready()
 
-    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0) -> Any:
-        """A fed value: on JAX's default device, a private host copy that the program call
-        transfers itself (jit's C++ argument path, overlapping with the previous step's work);
-        on a chosen device, a device array there (``asarray``). Under a distribution, a global
-        array split along ``batch_axis`` (replicated if None or the value has no such axis)."""
+    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0,
+             copy: bool = True) -> Any:
+        """A fed value: on JAX's default device, a host array that the program call transfers
+        itself (jit's C++ argument path, overlapping with the previous step's work), copied
+        first unless ``copy=False`` says the caller never changes it; on a chosen device, a
+        device array there (``asarray``). Under a distribution, a global array split along
+        ``batch_axis`` (replicated if None or the value has no such axis)."""
+        array = np.array(value, dtype=dtype) if copy else np.asarray(value, dtype=dtype)
         placement = distribution.active()
         if placement is not None:
-            return placement.place_feed(np.array(value, dtype=dtype), batch_axis)
+            return placement.place_feed(array, batch_axis)
         if self.device is None:
-            return np.array(value, dtype=dtype)  # a copy: the caller may reuse its buffer
-        return self.asarray(value, dtype)
+            return array
+        return self.asarray(array, dtype)
 
     def to_numpy(self, value: Any) -> np.ndarray:
         """A device array copied to the host (a writable numpy array); of an array split over

@@ -41,9 +41,10 @@ class NumpyBackend:
     def asarray(self, value: Any, dtype: np.dtype) -> np.ndarray:
         return np.asarray(value, dtype=dtype)
 
-    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0) -> np.ndarray:
+    def feed(self, value: Any, dtype: np.dtype, batch_axis: int | None = 0,
+             copy: bool = True) -> np.ndarray:
         # One device: nothing to split along batch_axis. Programs run synchronously and
-        # kernels never write to their inputs: no copy needed.
+        # kernels never write to their inputs: no copy needed, whatever ``copy`` says.
         return np.asarray(value, dtype=dtype)
 
     def to_numpy(self, value: Any) -> np.ndarray:

@@ -258,6 +258,19 @@ def test_asarray_and_to_numpy_round_trip():
     np.testing.assert_array_equal(back, [[1.0, 2.0]])
 
 
+
+def test_feeds_are_private_copies_unless_the_caller_gives_them_up():
+    """A dispatched call may still be reading its feeds when it returns: by default they are
+    copied, so the caller may reuse its buffer; ``copy=False`` hands the array over as it is."""
+    batch = np.ones((4, 3), np.float32)
+    copied = BACKEND.feed(batch, np.dtype("float32"))
+    handed_over = BACKEND.feed(batch, np.dtype("float32"), copy=False)
+    assert not np.shares_memory(copied, batch)
+    assert handed_over is batch
+    converted = BACKEND.feed(batch, np.dtype("float64"), copy=False)  # a cast is a new array
+    assert converted.dtype == np.float64 and not np.shares_memory(converted, batch)
+
+
 # -- several steps per call -------------------------------------------------------------------
 def _steps_program_text(with_loop: bool) -> str:
     """The StableHLO of a 4-step call of a training step, with or without a ``scan`` of its

@@ -199,3 +199,61 @@ def test_dispatch_refuses_a_bad_step_count(model, steps):
     x, w, y, step, session = model
     with pytest.raises(ValueError, match="steps must be a positive int or None"):
         session.dispatch(y, {x: np.zeros((2, 2), np.float32)}, steps=steps)
+
+
+# -- make_callable: a run worked out once ---------------------------------------------------------
+def test_make_callable_runs_as_run_does_with_feeds_given_in_order(model):
+    x, w, y, step, session = model
+    z = lk.placeholder("float32", (), name="z")
+    scaled = y * z
+    expected = session.run([scaled, y], {x: [1.0, 2.0], z: 3.0})
+    f = session.make_callable([scaled, y], [x, "z:0"])  # a placeholder or its name
+    np.testing.assert_allclose(f([1.0, 2.0], 3.0), expected)
+    np.testing.assert_allclose(f([2.0, 2.0], 1.0), [-1.0, -1.0])  # new values each call
+
+
+def test_make_callable_stores_updates_and_dispatches_stacked_steps(model):
+    x, w, y, step, session = model
+    train = session.make_callable([y, step], [x])
+    before, after = train([1.0, 1.0])
+    assert before == pytest.approx(-0.5)
+    np.testing.assert_allclose(after, [1.5, 0.0])
+    values, _ = train.dispatch(np.ones((2, 2), np.float32), steps=2)
+    np.testing.assert_allclose(session.backend.to_numpy(values), [1.5, 3.5])
+    np.testing.assert_allclose(session.run(w), [3.5, 2.0])
+
+
+def test_make_callable_checks_each_call_and_changes_nothing_on_error(model):
+    x, w, y, step, session = model
+    train = session.make_callable([y, step], [x])
+    with pytest.raises(TypeError, match=r"takes 1 fed value\(s\), one per feed_list entry, "
+                                        r"got 2"):
+        train([1.0, 1.0], [1.0, 1.0])
+    with pytest.raises(lk.InvalidArgumentError, match=r"shape \(3,\) for Tensor 'x:0'"):
+        train([1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(session.run(w), [0.5, -1.0])
+    session.close()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        train([1.0, 1.0])
+
+
+def test_make_callable_refuses_bad_feed_lists(model):
+    x, w, y, step, session = model
+    with pytest.raises(lk.InvalidArgumentError, match="'x:0' is fed twice"):
+        session.make_callable(y, [x, "x:0"])
+    with pytest.raises(lk.InvalidArgumentError, match="only placeholders can be fed"):
+        session.make_callable(y, [y])
+    with pytest.raises(lk.InvalidArgumentError, match="must feed a value for placeholder 'x'"):
+        session.make_callable(y, [])
+    with pytest.raises(NotImplementedError, match="accept_options"):
+        session.make_callable(y, [x], accept_options=True)
+
+
+def test_make_callable_names_an_uninitialized_variable(backend):
+    v = lk.Variable(np.ones(2, np.float32), name="late")
+    with lk.Session(backend=backend) as s:
+        read = s.make_callable(v)
+        with pytest.raises(lk.FailedPreconditionError, match="uninitialized value late"):
+            read()
+        s.run(v.initializer)
+        np.testing.assert_allclose(read(), [1.0, 1.0])
