@@ -69,19 +69,20 @@ def batches(n: int, batch_size: int, shuffle: bool) -> Iterator[np.ndarray]:
 
 def groups_of_equal_size(batches: Iterator[np.ndarray],
                          size: int) -> Iterator[np.ndarray]:
-    """Consecutive index arrays of one length, at most ``size`` at a time, stacked into a
-    ``(steps, batch)`` array."""
-    if size == 1:
-        yield from (index[None] for index in batches)  # a view: no stacking per batch
-        return
+    """Consecutive index arrays of one length, stacked ``size`` at a time into a
+    ``(size, batch)`` array; those left over (before the length changes, and at the end) come
+    one at a time, as ``(1, batch)`` arrays. A program then runs either one step or ``size`` of
+    them: any other count would compile a program of its own."""
     group: list[np.ndarray] = []
     for index in batches:
-        if group and (len(group) == size or len(index) != len(group[0])):
-            yield np.stack(group)
+        if group and len(index) != len(group[0]):
+            yield from (leftover[None] for leftover in group)
             group = []
         group.append(index)
-    if group:
-        yield np.stack(group)
+        if len(group) == size:
+            yield group[0][None] if size == 1 else np.stack(group)
+            group = []
+    yield from (leftover[None] for leftover in group)
 
 
 def take(group: list[np.ndarray] | None, index: np.ndarray) -> list[np.ndarray] | None:

@@ -29,7 +29,8 @@ def _train(keras, steps_per_execution, epochs=2, **fit_args):
 
 def test_several_steps_per_call_train_as_one_step_per_call(keras):
     # 240 training samples in batches of 32: 7 full batches and one of 16, so a call of 4,
-    # one of 3, and the short batch alone; 60 validation samples likewise.
+    # then 3 calls of one batch (a 3-step program would compile anew), and the short batch
+    # alone; 60 validation samples likewise.
     weights1, history1, eval1, pred1 = _train(keras, 1)
     weights4, history4, eval4, pred4 = _train(keras, 4)
     for a, b in zip(weights1, weights4):
@@ -51,11 +52,11 @@ def test_batch_hooks_run_once_per_call_with_its_last_batch(keras):
     model = _mlp(keras)
     model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=3)
-    model.fit(x[:224], y[:224], batch_size=32, epochs=1, verbose=0, callbacks=[hook])
-    # 7 batches: calls of batches 0-2, 3-5, and 6 (the remainder, alone).
+    model.fit(x[:256], y[:256], batch_size=32, epochs=1, verbose=0, callbacks=[hook])
+    # 8 batches: calls of batches 0-2 and 3-5, then 6 and 7 one at a time.
     names = ["accuracy", "loss"]
     assert seen == [("begin", 0), ("end", 2, names), ("begin", 3), ("end", 5, names),
-                    ("begin", 6), ("end", 6, names)]
+                    ("begin", 6), ("end", 6, names), ("begin", 7), ("end", 7, names)]
 
 
 def test_the_progress_bar_counts_every_batch(keras, capsys):
@@ -87,7 +88,8 @@ def test_jax_compiles_one_program_per_call_length():
         model.compile("adam", "sparse_categorical_crossentropy", steps_per_execution=4)
         jax_backend = layerkit_backend.get_backend("jax")
         before = jax_backend.compilations
-        # 10 batches of 32 and one of 8 per epoch: calls of 4, 4, 2 and 1 (the short batch).
+        # 10 batches of 32 and one of 8 per epoch: calls of 4 and 4, then 2 calls of one
+        # batch of 32 and one of the short batch: programs of 4 steps and of one (two shapes).
         model.fit(x[:328], y[:328], batch_size=32, epochs=3, verbose=0)
         assert jax_backend.compilations - before == 3
     finally:
