@@ -17,8 +17,8 @@ It builds the benchmark's model with layerkit's Keras API (same data, weights an
        step;
      - ``program``: layerkit's compiled train program called directly (as the session calls
        it) with device-resident feeds, no per-step sync; then fetching its logs every step;
-     - ``_run_step``: ``Model._run_step`` -- ``Session.run`` with feed checks and copies, the
-       program, the logs fetched and turned into floats;
+     - ``_run_step``: ``Model._run_step`` -- a prepared session run (``make_callable``) with
+       its feed checks, the program, the logs fetched and turned into floats;
      - ``fit``: a warm ``fit`` epoch divided by its steps (adds slicing, shuffling, callbacks).
    Differences between consecutive levels say what each layer costs. For the CNN it also
    times floor variants that use layerkit's choices (``precision=HIGHEST`` matrix products and
@@ -189,7 +189,7 @@ def main() -> None:
         xb, yb = batches[i % len(batches)]
         return model._run_step("train", [xb], [yb])
 
-    candidates.append(("Model._run_step (Session.run + logs to floats)", run_step, None, steps))
+    candidates.append(("Model._run_step (prepared run + logs to floats)", run_step, None, steps))
     candidates.append(("fit, warm epoch / steps", lambda i: epoch(), None, 1))
     if backend_name == "jax":
         candidates = [c for c in candidates if not c[0].startswith("  variant")] + \

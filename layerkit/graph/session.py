@@ -49,6 +49,7 @@ class Session:
         cache = self.graph.__dict__.setdefault("_compiled_programs", {})
         self._programs: dict[tuple, tuple[Lowered, Any]] = cache.setdefault(
             (self.backend.name, strict_float), {})
+        self._prepared_runs: dict[tuple, PreparedRun] = {}
         self._closed = False
         self._runs = 0
         self._graph_context = None
@@ -60,7 +61,7 @@ class Session:
         placeholder values in ``feed_dict``; ops return None. Variable updates reachable from
         the fetches (``assign``, an optimizer's ``minimize``) are stored when the run ends."""
         feed_dict = feed_dict or {}
-        return self.make_callable(fetches, list(feed_dict))(*feed_dict.values())
+        return self._prepared(fetches, tuple(feed_dict))(*feed_dict.values())
 
     def dispatch(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None,
                  steps: int | None = None) -> Any:
@@ -74,8 +75,8 @@ class Session:
         step seeing the variables the previous one stored; fetched values come back stacked
         the same way. The steps draw the seeds that as many ``run`` calls would."""
         feed_dict = feed_dict or {}
-        return self.make_callable(fetches, list(feed_dict)).dispatch(*feed_dict.values(),
-                                                                     steps=steps)
+        return self._prepared(fetches, tuple(feed_dict)).dispatch(*feed_dict.values(),
+                                                                  steps=steps)
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] = (),
                       accept_options: bool = False) -> PreparedRun:
@@ -88,6 +89,21 @@ class Session:
             raise NotImplementedError("make_callable(accept_options=True): layerkit takes no "
                                       "RunOptions")
         return PreparedRun(self, fetches, feed_list)
+
+    def _prepared(self, fetches: Any, feed_keys: tuple) -> PreparedRun:
+        """``make_callable(fetches, feed_keys)``, kept for the next ``run`` with the same
+        fetches and feed keys when the fetches are hashable: a tensor, an op, a name, or a flat
+        list or tuple of them (what a training loop fetches). Other structures (dicts, nested
+        lists) are worked out on each run."""
+        kind = type(fetches)
+        key = (kind, tuple(fetches) if kind is list or kind is tuple else fetches, feed_keys)
+        try:
+            return self._prepared_runs[key]
+        except KeyError:
+            prepared = self._prepared_runs[key] = self.make_callable(fetches, feed_keys)
+            return prepared
+        except TypeError:  # unhashable
+            return self.make_callable(fetches, feed_keys)
 
     def _program(self, key: tuple) -> tuple[Lowered, Any]:
         """The compiled program for (fetched tensors, target ops, fed placeholders), made once.

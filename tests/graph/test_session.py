@@ -257,3 +257,16 @@ def test_make_callable_names_an_uninitialized_variable(backend):
             read()
         s.run(v.initializer)
         np.testing.assert_allclose(read(), [1.0, 1.0])
+
+
+def test_repeated_runs_keep_their_structure_and_check_their_feeds(model):
+    """``run`` keeps the worked-out call of a flat fetch list for the next run: a list and a
+    tuple of the same tensors stay apart, and the kept call still checks what is fed."""
+    x, w, y, step, s = model
+    for feed in ([1.0, 2.0], [3.0, 4.0]):
+        as_list, as_tuple = s.run([y, w], {x: feed}), s.run((y, w), {x: feed})
+        assert isinstance(as_list, list) and isinstance(as_tuple, tuple)
+        assert as_list[0] == pytest.approx(0.5 * feed[0] - feed[1])
+        assert isinstance(s.run({"y": y}, {x: feed}), dict)  # not kept: rebuilt each run
+    with pytest.raises(lk.InvalidArgumentError, match=r"shape \(1,\)"):
+        s.run([y, w], {x: [1.0]})
