@@ -306,8 +306,8 @@ class Trainer:
     def _executions(self, n: int, batch_size: int, shuffle: bool,
                     limit: int) -> Iterator[tuple[int, np.ndarray]]:
         """(index of the first batch, ``(steps, batch)`` sample indices) of each program call
-        over the first ``limit`` batches of ``n`` samples: up to ``steps_per_execution``
-        consecutive batches of one size (the smaller last batch runs on its own)."""
+        over the first ``limit`` batches of ``n`` samples: ``steps_per_execution`` consecutive
+        batches of one size, or one batch (those left over, and the smaller last one)."""
         batches = islice(D.batches(n, batch_size, shuffle), limit)
         first = 0
         for index in D.groups_of_equal_size(batches, self.steps_per_execution):
