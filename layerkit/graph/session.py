@@ -153,9 +153,11 @@ class Session:
 
     # -- life cycle ----------------------------------------------------------------------------
     def close(self) -> None:
-        """Release the variable values and compiled programs."""
+        """Release the variable values and the runs kept for reuse (compiled programs stay
+        with the graph, shared by its sessions)."""
         self._closed = True
         self._state.clear()
+        self._prepared_runs.clear()  # each holds this session: let the cycle go
 
     def as_default(self):
         return _DefaultSession(self)
