@@ -13,7 +13,7 @@ from layerkit.graph.graph import (
     reset_default_graph,
 )
 from layerkit.graph.opdef import constant, convert_to_tensor
-from layerkit.graph.session import InteractiveSession, Session, get_default_session
+from layerkit.graph.session import InteractiveSession, PreparedRun, Session, get_default_session
 from layerkit.graph.variables import (
     Variable,
     assign,
@@ -28,8 +28,9 @@ from layerkit.graph.variables import (
 
 __all__ = [
     "FailedPreconditionError", "Graph", "InteractiveSession", "InvalidArgumentError", "OpError",
-    "Operation", "Session", "Tensor", "Variable", "assign", "constant", "control_dependencies",
-    "convert_to_tensor", "dtypes", "get_default_graph", "get_default_session",
+    "Operation", "PreparedRun", "Session", "Tensor", "Variable", "assign", "constant",
+    "control_dependencies", "convert_to_tensor", "dtypes", "get_default_graph",
+    "get_default_session",
     "global_variables", "global_variables_initializer", "gradients", "group", "name_scope",
     "no_op", "ops", "placeholder", "reset_default_graph", "trainable_variables",
     "variables_initializer",
