@@ -53,8 +53,9 @@ class JaxProgram:
         the updated state as its carry, so N steps cost one dispatch and no host round trip.
         A new number of steps compiles anew (the scan's length is part of the shapes).
 
-        The scan is fully unrolled (as Keras 3's jax trainer unrolls its steps), so compiling
-        costs about N times one step's: XLA:CPU runs convolutions inside a while loop about 11x
+        The scan is fully unrolled, so compiling costs about N times one step's (Keras 3.15's
+        jax trainer instead calls its one-step program N times from Python, compiling it once
+        but dispatching every step): XLA:CPU runs convolutions inside a while loop about 11x
         slower (a CNN epoch at N=4: 28.8 s rolled, 2.1 s unrolled, 2.6 s at N=1). Except when
         a step has a loop of its own (a recurrent layer's ``scan``): N unrolled copies of that
         loop run slower than one rolled loop (an LSTM epoch at N=8: 1.72 s unrolled, 1.25 s
