@@ -24,6 +24,7 @@ from layerkit.callbacks import CallbackList, History, ProgbarLogger
 from layerkit.callbacks.callback import PendingLogs, resolve_logs
 from layerkit.graph import Tensor, gradients, group, ops, placeholder
 from layerkit.graph.rewrite import substitute
+from layerkit.graph.session import _is_positive_int
 from layerkit.layers.layer import _flatten, _pack_like, tracing
 from layerkit.models import data as D
 
@@ -299,7 +300,7 @@ class Trainer:
         def run(index: np.ndarray) -> Any:
             steps = None if len(index) == 1 else len(index)
             rows = index[0] if steps is None else index
-            return step([a[rows] for a in arrays], steps)
+            return step(D.take(arrays, rows), steps)
 
         return run
 
@@ -527,10 +528,6 @@ def _bound_queue(in_flight: deque, logs: PendingLogs) -> None:
     in_flight.append(logs)
     if len(in_flight) > _MAX_IN_FLIGHT:
         in_flight.popleft().resolve()
-
-
-def _is_positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _limited(available: int, steps: int | None, name: str) -> int:

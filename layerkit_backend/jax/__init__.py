@@ -123,13 +123,11 @@ class JaxBackend:
         first unless ``copy=False`` says the caller never changes it; on a chosen device, a
         device array there (``asarray``). Under a distribution, a global array split along
         ``batch_axis`` (replicated if None or the value has no such axis)."""
-        array = np.array(value, dtype=dtype) if copy else np.asarray(value, dtype=dtype)
         placement = distribution.active()
-        if placement is not None:
-            return placement.place_feed(array, batch_axis)
-        if self.device is None:
-            return array
-        return self.asarray(array, dtype)
+        if placement is None and self.device is not None:
+            return self.asarray(value, dtype)  # never aliases ``value``: no host copy first
+        array = np.array(value, dtype=dtype) if copy else np.asarray(value, dtype=dtype)
+        return array if placement is None else placement.place_feed(array, batch_axis)
 
     def to_numpy(self, value: Any) -> np.ndarray:
         """A device array copied to the host (a writable numpy array); of an array split over

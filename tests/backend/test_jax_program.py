@@ -13,7 +13,7 @@ pytest.importorskip("jax")
 import layerkit.graph as lk  # noqa: E402
 from layerkit.graph import ops  # noqa: E402
 from layerkit.graph.ops.control import print_tensors  # noqa: E402
-from layerkit_backend.jax import BACKEND, select_device  # noqa: E402
+from layerkit_backend.jax import BACKEND, JaxBackend, select_device  # noqa: E402
 from layerkit_backend.jax.registry import LOWERINGS  # noqa: E402
 
 SLIDES_RESULTS = [0.9, 8.54, 13.124001, 15.874401, 17.52464, 18.514786, 19.108871, 19.46532,
@@ -261,14 +261,28 @@ def test_asarray_and_to_numpy_round_trip():
 
 def test_feeds_are_private_copies_unless_the_caller_gives_them_up():
     """A dispatched call may still be reading its feeds when it returns: by default they are
-    copied, so the caller may reuse its buffer; ``copy=False`` hands the array over as it is."""
+    copied, so the caller may reuse its buffer; ``copy=False`` hands the array over as it is.
+    This is JAX's default device, whatever ``LAYERKIT_DEVICE`` says: a chosen device gets
+    device arrays."""
+    backend = JaxBackend(device=None)
     batch = np.ones((4, 3), np.float32)
-    copied = BACKEND.feed(batch, np.dtype("float32"))
-    handed_over = BACKEND.feed(batch, np.dtype("float32"), copy=False)
+    copied = backend.feed(batch, np.dtype("float32"))
+    handed_over = backend.feed(batch, np.dtype("float32"), copy=False)
     assert not np.shares_memory(copied, batch)
     assert handed_over is batch
-    converted = BACKEND.feed(batch, np.dtype("float64"), copy=False)  # a cast is a new array
+    converted = backend.feed(batch, np.dtype("float64"), copy=False)  # a cast is a new array
     assert converted.dtype == np.float64 and not np.shares_memory(converted, batch)
+
+
+
+def test_a_chosen_device_is_fed_device_arrays_that_never_alias_the_batch():
+    import jax
+
+    batch = np.ones((4, 3), np.float32)
+    fed = JaxBackend(device=jax.devices()[0]).feed(batch, np.dtype("float32"), copy=False)
+    batch[0, 0] = 7.0
+    assert isinstance(fed, jax.Array)
+    np.testing.assert_array_equal(np.asarray(fed), np.ones((4, 3), np.float32))
 
 
 # -- several steps per call -------------------------------------------------------------------
