@@ -160,7 +160,7 @@ def main() -> None:
         print(f"  {label:58s} {cumulative(stats, *needles):7.2f} s")
     if backend_name == "jax":
         print(f"  programs compiled so far: {backend.compilations} (train for each batch size, "
-              "and the sparse-label check traces a test program)")
+              "none for the sparse-label check)")
 
     # 2. A warm epoch, timed then profiled.
     compiled_before = getattr(backend, "compilations", 0)

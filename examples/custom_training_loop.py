@@ -5,7 +5,7 @@ and the optimizer's update as one graph program, run batch by batch in the Keras
 
 In Keras 3 you would override ``train_step`` or write the loop with your backend's autodiff
 (``jax.grad`` over ``stateless_call``, ``tf.GradientTape``). layerkit has neither hook: its
-``fit`` traces one fixed train program (``layerkit/models/trainer.py``). What it has is the
+``fit`` traces one fixed train program (``layerkit/models/step.py``). What it has is the
 graph underneath, so a custom step is built as ``fit`` builds its own:
 
 1. inside ``keras.backend.symbolic_scope()``, placeholders for a batch and the model called on

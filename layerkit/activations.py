@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from layerkit.graph import Tensor, convert_to_tensor, ops
-from layerkit.saving.object_registration import custom_objects_in_scope
 from layerkit.utils import _symbolic
+from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
     "celu", "deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu",

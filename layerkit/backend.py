@@ -20,7 +20,10 @@ import layerkit_backend
 from layerkit.graph import Graph, Session, Tensor, Variable, constant, dtypes
 from layerkit.graph import ops as _ops
 
-_state: dict[str, Any] = {"graph": None, "session": None}
+# The seed lives here with the graph it seeds: set_random_seed (layerkit.utils) writes it, every
+# new graph reads it, and unseeded initializers draw from the host generator made from it.
+_state: dict[str, Any] = {"graph": None, "session": None, "seed": None,
+                          "host_generator": np.random.default_rng()}
 _uids: collections.Counter = collections.Counter()
 _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
 
@@ -28,11 +31,28 @@ _config = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_
 def get_graph() -> Graph:
     """The graph Keras layers build their ops in."""
     if _state["graph"] is None:
-        from layerkit.utils.rng_utils import get_random_seed
-
         _state["graph"] = Graph()
-        _state["graph"].seed = get_random_seed()  # set_random_seed survives clear_session()
+        _state["graph"].seed = _state["seed"]  # set_random_seed survives clear_session()
     return _state["graph"]
+
+
+def get_random_seed() -> int | None:
+    """The seed last given to ``layerkit.utils.set_random_seed``, or None if it was never
+    called."""
+    return _state["seed"]
+
+
+def host_generator() -> np.random.Generator:
+    """The numpy generator that unseeded initializers draw from (reset by ``set_seed``)."""
+    return _state["host_generator"]
+
+
+def set_seed(seed: int) -> None:
+    """Seed the Keras graph (now and after ``clear_session``) and the host generator; the
+    checked, public entry point is ``layerkit.utils.set_random_seed``."""
+    _state["seed"] = seed
+    _state["host_generator"] = np.random.default_rng(seed)
+    get_graph().seed = seed
 
 
 def get_session() -> Session:

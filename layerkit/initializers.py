@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from layerkit import backend
 from layerkit.graph import dtypes
-from layerkit.utils import rng_utils
 from layerkit.utils.serialization import (
     check_unsupported,
     deserialize_object,
@@ -62,8 +62,6 @@ def _shape(shape: Any) -> tuple[int, ...]:
 
 def _dtype(dtype: Any, *, floating: bool = False) -> np.dtype:
     if dtype is None:
-        from layerkit import backend
-
         dtype = backend.floatx()
     dtype = dtypes.as_dtype(dtype)
     if floating and not dtypes.is_floating(dtype):
@@ -183,7 +181,7 @@ class RandomInitializer(Initializer):
 
     def _generator(self) -> np.random.Generator:
         if self.seed is None:
-            return rng_utils.host_generator()
+            return backend.host_generator()
         return np.random.default_rng(self.seed)
 
     def get_config(self) -> dict[str, Any]:

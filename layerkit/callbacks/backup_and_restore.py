@@ -15,8 +15,8 @@ import numpy as np
 
 from layerkit.callbacks._batch_count import batches_since
 from layerkit.callbacks.callback import Callback
-from layerkit.saving.atomic import atomic_path, fsync_dir
-from layerkit.saving.h5_safe import FileFormatError
+from layerkit.formats.h5_safe import FileFormatError
+from layerkit.utils.atomic import atomic_path, fsync_dir
 
 WEIGHTS_FILE = "latest.weights.h5"
 METADATA_FILE = "training_metadata.json"

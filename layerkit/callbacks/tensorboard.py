@@ -14,9 +14,10 @@ directory under ``log_dir``, one event file per writer, with
 - with ``histogram_freq=k``, every ``k`` epochs, a histogram of each weight of each layer in
   ``train/`` tagged ``<weight.path>/histogram``.
 
-Events are written with tensorboardX (``pip install "layerkit[tensorboard]"``); TensorFlow is
-not needed. They are written as they are made (no background thread), flushed at each epoch
-end, and the files are closed when training ends.
+Events are written by ``layerkit.utils.summary_writer`` with tensorboardX
+(``pip install "layerkit[tensorboard]"``); TensorFlow is not needed. They are written as they
+are made (no background thread), flushed at each epoch end, and the files are closed when
+training ends.
 """
 
 from __future__ import annotations
@@ -24,35 +25,17 @@ from __future__ import annotations
 import os
 import time
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from layerkit.callbacks.callback import Callback, resolve_logs
+from layerkit.utils.summary_writer import EventFileWriter, require_tensorboardx
 
-_INSTALL = 'pip install "layerkit[tensorboard]"'
+_WRITER_USER = "keras.callbacks.TensorBoard"  # named in the error when tensorboardX is missing
 
-
-def _require_tensorboardx() -> None:
-    """Fail when the callback is made, not at the end of the first epoch."""
-    try:
-        import tensorboardX  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "keras.callbacks.TensorBoard writes its event files with tensorboardX, which is "
-            f"not installed; install it with: {_INSTALL}") from None
-
-
-def _summary_module() -> Any:
-    # The event-file writer of the TF1-style API: synchronous writes, so after ``flush()``
-    # every event added is on disk (tensorboardX's SummaryWriter queues them to a thread, and
-    # its flush does not wait for the queue).
-    from layerkit.compat.v1 import summary
-
-    return summary
-
-
-def _close_all(writers: dict[str, Any]) -> None:
+def _close_all(writers: dict[str, EventFileWriter]) -> None:
     for writer in writers.values():
         writer.close()
     writers.clear()
@@ -140,7 +123,7 @@ class TensorBoard(Callback):
                 or histogram_freq < 0):
             raise ValueError("TensorBoard histogram_freq must be a non-negative integer. "
                              f"Received: histogram_freq={histogram_freq!r}")
-        _require_tensorboardx()
+        require_tensorboardx(_WRITER_USER)  # fail when made, not at the first epoch end
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq = int(histogram_freq)
         self.write_graph = write_graph
@@ -158,7 +141,7 @@ class TensorBoard(Callback):
         # Lazily made writers, by run name ("train", "validation"). Closed at train end, and
         # also when the callback is collected or Python exits (a fit that raised never calls
         # on_train_end).
-        self._writers: dict[str, Any] = {}
+        self._writers: dict[str, EventFileWriter] = {}
         self._finalizer = weakref.finalize(self, _close_all, self._writers)
 
     # -- writers ---------------------------------------------------------------------------------
@@ -170,22 +153,21 @@ class TensorBoard(Callback):
     def _val_dir(self) -> str:
         return os.path.join(self.log_dir, "validation")
 
-    def _writer(self, run: str) -> Any:
+    def _writer(self, run: str) -> EventFileWriter:
+        """The writer of ``run``, made (with its directory) when first written to."""
         writer = self._writers.get(run)
         if writer is None:
             directory = self._train_dir if run == "train" else self._val_dir
-            writer = self._writers[run] = _summary_module().FileWriter(directory)
+            writer = self._writers[run] = EventFileWriter(directory, user=_WRITER_USER)
         return writer
 
     def _write_scalars(self, run: str, values: dict[str, Any], step: int) -> None:
-        summary = _summary_module()
-        parts = []
-        for tag, value in values.items():
-            number = _as_float(value)
-            if number is not None:
-                parts.append(summary.SummaryValue(tag, "scalar", number))
-        if parts:
-            self._writer(run).add_summary(summary.Summary(tuple(parts)), global_step=step)
+        numbers = {tag: number for tag, value in values.items()
+                   if (number := _as_float(value)) is not None}
+        if numbers:  # no writer (nor directory) for a run with nothing to write
+            writer = self._writer(run)
+            for tag, number in numbers.items():
+                writer.add_scalar(tag, number, step)
 
     def _flush(self) -> None:
         for writer in self._writers.values():
@@ -280,8 +262,14 @@ class TensorBoard(Callback):
         self._flush()
 
     def _write_histograms(self, epoch: int) -> None:
-        summary = _summary_module()
-        parts = []
+        histograms = list(self._weight_histograms())
+        if histograms:  # no writer (nor directory) for a model without weights
+            writer = self._writer("train")
+            for tag, values in histograms:
+                writer.add_histogram(tag, values, epoch)
+
+    def _weight_histograms(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(tag, values) of each non-empty weight of each layer of the model."""
         for layer in getattr(self.model, "layers", []):
             weights = list(layer.weights)
             if not weights:
@@ -290,7 +278,4 @@ class TensorBoard(Callback):
                 if np.size(value) == 0:
                     continue
                 path = getattr(weight, "path", None) or weight.name
-                parts.append(summary.SummaryValue(f"{path.replace(':', '_')}/histogram",
-                                                  "histogram", np.asarray(value)))
-        if parts:
-            self._writer("train").add_summary(summary.Summary(tuple(parts)), global_step=epoch)
+                yield f"{path.replace(':', '_')}/histogram", np.asarray(value)

@@ -12,6 +12,7 @@ from typing import Any
 from layerkit.layers.core import Activation, Dense, Dropout, Flatten
 from layerkit.layers.input_layer import Input, InputLayer
 from layerkit.layers.layer import Layer
+from layerkit.utils.object_registration import custom_object_scope, custom_objects_in_scope
 
 # Class name -> module, for the layers not imported above.
 _LAZY = {
@@ -45,25 +46,32 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'layerkit.layers' has no attribute {name!r}")
 
 
+# Built-in classes defined above this package (``layerkit.models`` registers its model classes
+# when it loads), so that ``deserialize`` rebuilds nested models without importing upwards.
+_REGISTERED: dict[str, type] = {}
+
+
+def register_builtin_class(name: str, cls: type) -> None:
+    """Let ``deserialize`` build ``cls`` for the class name ``name``: for the built-in classes
+    of packages above this one (the model classes); user classes go in ``custom_objects``."""
+    _REGISTERED[name] = cls
+
+
 def _registry() -> dict[str, type]:
     """Every built-in layer class by name, for ``deserialize`` (no imports named by a file)."""
-    from layerkit import models
-
     classes = {name: obj for name, obj in globals().items()
                if isinstance(obj, type) and issubclass(obj, Layer)}
     for name in _LAZY:
         classes[name] = __getattr__(name)
-    classes.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
+    classes.update(_REGISTERED)
     return classes
 
 
 def serialize(layer: Layer) -> dict[str, Any]:
     """``{"class_name": ..., "config": ...}``, as Keras writes layers (a plain functional
     ``Model`` is written as ``"Functional"``, as in Keras 3)."""
-    from layerkit.models import Model
-
     name = type(layer).__name__
-    if type(layer) is Model and getattr(layer, "_functional", False):
+    if type(layer) is _REGISTERED.get("Functional") and getattr(layer, "_functional", False):
         name = "Functional"
     return {"class_name": name, "config": layer.get_config()}
 
@@ -73,9 +81,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     here, or in an enclosing ``custom_object_scope``) are accepted; any other class name is
     refused, naming it. The custom objects also reach what the config names inside (the layers
     of a nested model, activations, initializers)."""
-    from layerkit.models import Model
-    from layerkit.saving.object_registration import custom_object_scope, custom_objects_in_scope
-
     if not isinstance(config, dict):
         raise ValueError(f"Not a layer config: {str(config)[:200]}")
     name = config.get("class_name")
@@ -88,6 +93,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     if not isinstance(inner, dict):
         raise ValueError(f"The config of layer class {name!r} must be a dict")
     with custom_object_scope(custom_objects):
-        if isinstance(cls, type) and issubclass(cls, Model):
+        if getattr(cls, "_is_model", False):  # a model also resolves its layers' classes
             return cls.from_config(inner, custom_objects=custom_objects)
         return cls.from_config(inner)

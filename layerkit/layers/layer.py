@@ -21,6 +21,7 @@ from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes
 from layerkit.graph.shapes import fmt
 from layerkit.utils.serialization import dtype_policy_name, serialize_dtype_policy
+from layerkit.utils.tree import flatten, pack_sequence_as
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape"}
 
@@ -87,6 +88,9 @@ class Layer:
     ``dtype`` is a dtype name or Keras 3's DTypePolicy config (a mixed-precision policy is a
     NotImplementedError); with ``autocast`` (the default), floating inputs are cast to it when
     the layer is called, as in Keras."""
+
+    # A model is a layer too; code below layerkit.models asks this instead of importing Model.
+    _is_model = False
 
     def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
                  dtype: Any = None, autocast: bool = True, name: str | None = None, **kwargs):
@@ -175,13 +179,13 @@ class Layer:
             outputs = _distinct_from_inputs(outputs, args)
         self._output_shape = _shapes_of(outputs)  # for summary()
         if self.activity_regularizer is not None:
-            for t in _flatten(outputs):
+            for t in flatten(outputs):
                 self.add_loss(self.activity_regularizer(t))
         if _context.recording:
             # Record the call as the user made it: a replay must see its own training flag.
             node = Node(self, args, kwargs, outputs)
             self._inbound_nodes.append(node)
-            for index, t in enumerate(_flatten(outputs)):
+            for index, t in enumerate(flatten(outputs)):
                 t._keras_history = (self, len(self._inbound_nodes) - 1, index)
         return outputs
 
@@ -201,19 +205,18 @@ class Layer:
     def _autocast(self, inputs: Any) -> Any:
         """``inputs`` with each floating tensor cast to the layer's dtype, as Keras's
         ``autocast`` does (a model leaves them alone: its layers cast their own inputs)."""
-        from layerkit.models.model import Model
-
-        if not self.autocast or isinstance(self, Model) or not dtypes.is_floating(
+        if not self.autocast or self._is_model or not dtypes.is_floating(
                 dtypes.as_dtype(self.dtype)):
             return inputs
-        flat = _flatten(inputs)
+        flat = flatten(inputs)
         cast = [isinstance(t, Tensor) and dtypes.is_floating(t.dtype) and t.dtype.name != self.dtype
                 for t in flat]
         if not any(cast):
             return inputs
         from layerkit.graph import ops
 
-        return _pack_like(inputs, [ops.cast(t, self.dtype) if c else t for t, c in zip(flat, cast)])
+        return pack_sequence_as(inputs, [ops.cast(t, self.dtype) if c else t
+                                         for t, c in zip(flat, cast)])
 
     def _build_for(self, inputs: Any) -> None:
         shapes = _shapes_of(inputs)
@@ -227,7 +230,7 @@ class Layer:
         self.built = True
 
     def _check_graph(self, inputs: Any) -> None:
-        for t in _flatten(inputs):
+        for t in flatten(inputs):
             if isinstance(t, Tensor) and t.graph is not K.get_graph() \
                     and not K.get_graph().is_ancestor_of(t.graph):
                 raise ValueError(
@@ -237,10 +240,10 @@ class Layer:
 
     def _call_on_values(self, inputs: Any, *args, **kwargs) -> Any:
         """Compute the layer on arrays: trace it on placeholders, run, return numpy."""
-        arrays = [np.asarray(a) for a in _flatten(inputs)]
+        arrays = [np.asarray(a) for a in flatten(inputs)]
         with tracing(training=bool(kwargs.get("training"))) as traced:
             placeholders = [_ops_placeholder(a) for a in arrays]
-            outputs = self(_pack_like(inputs, placeholders), *args, **kwargs)
+            outputs = self(pack_sequence_as(inputs, placeholders), *args, **kwargs)
         # State updates the call asked for (batch-norm statistics in training) apply now.
         values, _ = K.get_session().run([outputs, traced.updates],
                                         dict(zip(placeholders, arrays)))
@@ -388,29 +391,8 @@ def _batch_input_shape(kwargs: dict) -> tuple | None:
     return None
 
 
-def _flatten(structure: Any) -> list[Any]:
-    if isinstance(structure, list | tuple):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in _flatten(structure[key])]
-    return [structure]
-
-
-def _pack_like(structure: Any, flat: list[Any]) -> Any:
-    values = iter(flat)
-
-    def pack(item):
-        if isinstance(item, list | tuple):
-            return type(item)(pack(i) for i in item)
-        if isinstance(item, dict):
-            return {k: pack(item[k]) for k in sorted(item)}
-        return next(values)
-
-    return pack(structure)
-
-
 def _any_symbolic(structure: Any) -> bool:
-    return any(isinstance(t, Tensor) for t in _flatten(structure))
+    return any(isinstance(t, Tensor) for t in flatten(structure))
 
 
 def _shapes_of(structure: Any) -> Any:
@@ -446,13 +428,13 @@ def _distinct_from_inputs(outputs: Any, args: tuple) -> Any:
     """``outputs``, with any tensor that is also an input (a pass-through, such as Dropout in
     inference) replaced by an identity of it: each output must be a tensor of its own, so
     recording this call never overwrites the input's own history."""
-    inputs = {id(t) for t in _flatten(args) if isinstance(t, Tensor)}
-    flat = _flatten(outputs)
+    inputs = {id(t) for t in flatten(args) if isinstance(t, Tensor)}
+    flat = flatten(outputs)
     if not any(id(t) in inputs for t in flat):
         return outputs
     from layerkit.graph import ops
 
-    return _pack_like(outputs, [ops.identity(t) if id(t) in inputs else t for t in flat])
+    return pack_sequence_as(outputs, [ops.identity(t) if id(t) in inputs else t for t in flat])
 
 
 def _unique(values: list) -> list:

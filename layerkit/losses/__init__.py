@@ -17,6 +17,7 @@ from layerkit.losses.loss import (
     standardize_reduction,
 )
 from layerkit.losses.losses import (
+    FUNCTIONS_BY_NAME,
     MAE,
     MSE,
     BinaryCrossentropy,
@@ -36,7 +37,7 @@ from layerkit.losses.losses import (
     mse,
     sparse_categorical_crossentropy,
 )
-from layerkit.saving.object_registration import custom_objects_in_scope
+from layerkit.utils.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
     Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
@@ -45,11 +46,7 @@ ALL_OBJECTS = (
     categorical_crossentropy, sparse_categorical_crossentropy,
 )
 ALL_OBJECTS_DICT: dict[str, Any] = {obj.__name__: obj for obj in ALL_OBJECTS}
-ALL_OBJECTS_DICT.update({
-    "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "bce": binary_crossentropy, "BCE": binary_crossentropy,
-})
+ALL_OBJECTS_DICT.update(FUNCTIONS_BY_NAME)  # with Keras's aliases: "mse", "mae", "bce"
 
 
 def serialize(loss: Any) -> dict:

@@ -17,6 +17,7 @@ from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, ops
 from layerkit.losses import _runtime as rt
 from layerkit.losses.loss import Loss
+from layerkit.utils.serialization import function_from_config
 
 
 def loss_function(fn: Callable[..., Tensor]) -> Callable[..., Any]:
@@ -215,15 +216,9 @@ class LossFunctionWrapper(Loss):
     @classmethod
     def from_config(cls, config: dict) -> LossFunctionWrapper:
         config = dict(config)
-        name = config.get("fn")
-        if isinstance(name, dict) and name.get("class_name") == "function":
-            name = name.get("config")  # Keras 3 writes the function as a "function" config
-        if isinstance(name, str):
-            from layerkit.losses import ALL_OBJECTS_DICT
-
-            if name not in ALL_OBJECTS_DICT:
-                raise ValueError(f"Unknown loss function {name!r} in LossFunctionWrapper config")
-            config["fn"] = ALL_OBJECTS_DICT[name]
+        if "fn" in config:
+            config["fn"] = function_from_config(config["fn"], FUNCTIONS_BY_NAME,
+                                                "LossFunctionWrapper")
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -318,3 +313,12 @@ class SparseCategoricalCrossentropy(_KerasLoss):
                          dtype=dtype, from_logits=from_logits, ignore_class=ignore_class)
         self.from_logits = from_logits
         self.ignore_class = ignore_class
+
+
+# The loss functions by name (Keras's short aliases too), for configs that name one.
+FUNCTIONS_BY_NAME: dict[str, Callable[..., Any]] = {f.__name__: f for f in (
+    mean_squared_error, mean_absolute_error, huber, binary_crossentropy,
+    categorical_crossentropy, sparse_categorical_crossentropy)}
+FUNCTIONS_BY_NAME.update({"mse": mean_squared_error, "MSE": mean_squared_error,
+                          "mae": mean_absolute_error, "MAE": mean_absolute_error,
+                          "bce": binary_crossentropy, "BCE": binary_crossentropy})

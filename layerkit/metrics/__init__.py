@@ -52,11 +52,11 @@ from layerkit.metrics.probabilistic_metrics import (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
 )
-from layerkit.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from layerkit.metrics.reduction_metrics import FUNCTIONS_BY_NAME, Mean, MeanMetricWrapper, Sum
 from layerkit.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError
 
 # The per-sample functions Keras exports from ``keras.metrics`` (losses included).
-from layerkit.saving.object_registration import custom_objects_in_scope
+from layerkit.utils.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
     Metric, Mean, Sum, MeanMetricWrapper, MeanSquaredError, MeanAbsoluteError, AUC,
@@ -80,23 +80,17 @@ ALL_OBJECTS_DICT.update({
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
 })
 
-_FUNCTIONS = {f.__name__: f for f in (
+FUNCTIONS_BY_NAME.update({f.__name__: f for f in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
-    mean_absolute_error, huber, binary_crossentropy, categorical_crossentropy,
-    sparse_categorical_crossentropy)}
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)})
 
 ACCURACY_MARKERS = ("accuracy", "acc")
 
 
 def _function_by_name(name: str) -> Any:
-    if name in _FUNCTIONS:
-        return _FUNCTIONS[name]
-    from layerkit import losses
-
-    if name in losses.ALL_OBJECTS_DICT and not inspect.isclass(losses.ALL_OBJECTS_DICT[name]):
-        return losses.ALL_OBJECTS_DICT[name]
-    raise ValueError(f"Unknown metric function {name!r}")
+    if name not in FUNCTIONS_BY_NAME:
+        raise ValueError(f"Unknown metric function {name!r}")
+    return FUNCTIONS_BY_NAME[name]
 
 
 def _known() -> str:
@@ -109,7 +103,7 @@ def serialize(metric: Any) -> dict:
         return {"module": "keras.metrics", "class_name": type(metric).__name__,
                 "config": metric.get_config(), "registered_name": None}
     name = getattr(metric, "__name__", None)
-    if callable(metric) and name in _FUNCTIONS:
+    if callable(metric) and name in FUNCTIONS_BY_NAME:
         # Keras 3's form for its built-in functions (it refuses module "keras.metrics" here).
         return {"module": "builtins", "class_name": "function", "config": name,
                 "registered_name": "function"}

@@ -8,7 +8,14 @@ from typing import Any
 from layerkit.graph import Tensor, ops
 from layerkit.losses import _runtime as rt
 from layerkit.losses.loss import apply_mask
+from layerkit.losses.losses import FUNCTIONS_BY_NAME as _LOSS_FUNCTIONS
 from layerkit.metrics.metric import Metric
+from layerkit.utils.serialization import function_from_config
+
+# The metric functions by name, for configs that name one: the loss functions, and the accuracy
+# functions, which ``layerkit.metrics`` adds (their modules build on this one; a package's
+# ``__init__`` always runs before its modules are used, so the table is whole by then).
+FUNCTIONS_BY_NAME: dict[str, Callable[..., Any]] = dict(_LOSS_FUNCTIONS)
 
 
 def reduce_to_samplewise_values(values: Any, sample_weight: Any, reduce_fn: Callable,
@@ -117,11 +124,6 @@ class MeanMetricWrapper(Mean):
     @classmethod
     def from_config(cls, config: dict) -> MeanMetricWrapper:
         config = dict(config)
-        fn = config.get("fn")
-        if isinstance(fn, dict) and fn.get("class_name") == "function":
-            fn = fn.get("config")  # Keras 3 writes the function as a "function" config
-        if isinstance(fn, str):
-            from layerkit.metrics import _function_by_name
-
-            config["fn"] = _function_by_name(fn)
+        if "fn" in config:  # subclasses (Accuracy, ...) fix their function and do not store it
+            config["fn"] = function_from_config(config["fn"], FUNCTIONS_BY_NAME, cls.__name__)
         return cls(**config)

@@ -13,7 +13,8 @@ from typing import Any
 
 from layerkit.graph import Tensor
 from layerkit.layers.input_layer import InputLayer
-from layerkit.layers.layer import Node, _flatten
+from layerkit.layers.layer import Node
+from layerkit.utils.tree import flatten
 
 
 def nodes_between(inputs: list[Tensor], outputs: list[Tensor]) -> list[Node]:
@@ -40,7 +41,7 @@ def nodes_between(inputs: list[Tensor], outputs: list[Tensor]) -> list[Node]:
         node = layer._inbound_nodes[node_index]
         if id(node) in visited:
             return
-        for t in _flatten((node.args, node.kwargs)):
+        for t in flatten((node.args, node.kwargs)):
             if isinstance(t, Tensor):
                 visit(t, (*path, layer.name))
         visited.add(id(node))
@@ -67,7 +68,7 @@ def replay(nodes: list[Node], inputs: list[Tensor], new_inputs: list[Tensor],
 
     for node in nodes:
         result = node.layer(*remap(node.args), **remap(node.kwargs))
-        for old, new in zip(_flatten(node.outputs), _flatten(result)):
+        for old, new in zip(flatten(node.outputs), flatten(result)):
             mapped[id(old)] = new
     return remap(outputs)
 
@@ -79,7 +80,7 @@ def _node_of(tensor: Tensor) -> Node:
 
 
 def _node_inputs(node: Node) -> list[Tensor]:
-    return [t for t in _flatten((node.args, node.kwargs))
+    return [t for t in flatten((node.args, node.kwargs))
             if isinstance(t, Tensor) and getattr(t, "_keras_history", None) is not None]
 
 
@@ -231,7 +232,7 @@ def _lookup(history: Any, outputs: dict) -> Tensor | None:
     produced = outputs.get((name, node_index))
     if produced is None:
         return None
-    flat = _flatten(produced)
+    flat = flatten(produced)
     if not 0 <= tensor_index < len(flat):
         raise ValueError(f"Model config: layer {name!r} call {node_index} has no output "
                          f"{tensor_index}")

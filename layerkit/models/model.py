@@ -6,18 +6,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from layerkit import formats
 from layerkit.graph import Tensor
 from layerkit.layers.input_layer import InputLayer
-from layerkit.layers.layer import Layer, _flatten
+from layerkit.layers.layer import Layer
 from layerkit.models import functional
 from layerkit.models.summary import print_summary
 from layerkit.models.trainer import Trainer
+from layerkit.utils.tree import flatten
 
 
 class Model(Trainer, Layer):
     """A model. ``Model(inputs, outputs, name=None)`` builds a functional model from symbolic
     tensors (``layerkit.Input`` and layer calls); a subclass defines layers in ``__init__``
     and the computation in ``call(inputs, training=None)``."""
+
+    _is_model = True
 
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", args[0] if args else None)
@@ -35,8 +39,8 @@ class Model(Trainer, Layer):
     def _init_functional(self, inputs: Any, outputs: Any) -> None:
         self._input_structure = inputs
         self._output_structure = outputs
-        self.inputs = _flatten(inputs)
-        self.outputs = _flatten(outputs)
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
         for t in self.inputs:
             history = getattr(t, "_keras_history", None)
             if not isinstance(t, Tensor) or history is None or \
@@ -64,7 +68,7 @@ class Model(Trainer, Layer):
         if not self._functional:
             raise NotImplementedError(f"Model subclass {type(self).__name__} must implement "
                                       "call()")
-        new_inputs = _flatten(inputs)
+        new_inputs = flatten(inputs)
         if len(new_inputs) != len(self.inputs):
             raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s), got "
                              f"{len(new_inputs)}")
@@ -104,31 +108,24 @@ class Model(Trainer, Layer):
 
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture (class and config, no weights) as a JSON string."""
-        from layerkit.saving import serialize_model
+        return json.dumps(formats.serialize_model(self), **kwargs)
 
-        return json.dumps(serialize_model(self), **kwargs)
-
-    # -- persistence (see layerkit.saving) ---------------------------------------------------
+    # -- persistence (see layerkit.formats) --------------------------------------------------
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
              **kwargs: Any) -> None:
         """Save the architecture, weights, compile arguments and optimizer state to an HDF5
         file (``.h5``/``.hdf5``, Keras's legacy layout); the write is atomic."""
-        from layerkit.saving import save_model
-
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
-                   **kwargs)
+        formats.save_model(self, filepath, overwrite=overwrite,
+                           include_optimizer=include_optimizer, **kwargs)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights (and the optimizer's state) to ``.weights.h5`` (Keras 3's layout) or
         ``.h5`` (Keras's legacy layout); the write is atomic."""
-        from layerkit.saving import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        formats.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, by_name: bool = False,
                      **kwargs: Any) -> None:
         """Load weights saved by ``save_weights``/``save`` (or by Keras). Legacy ``.h5``
         files match layers by position, or by name with ``by_name=True``."""
-        from layerkit.saving import load_weights
-
-        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, **kwargs)
+        formats.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name,
+                             **kwargs)

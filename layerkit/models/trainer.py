@@ -1,18 +1,17 @@
 """``compile``, ``fit``, ``evaluate``, ``predict``: each step is one compiled program.
 
-A model traces its programs on placeholders, once per input signature: the *train* program
-(forward with ``training=True``, loss, gradients, optimizer update, layer state updates and
-metric accumulation), the *test* program (forward with ``training=False``, loss and metrics) and
-the *predict* program. The Keras session compiles each once (on the jax backend: one XLA
-executable) and runs it per batch, or per ``steps_per_execution`` stacked batches. A step's
-metric values stay on the device as ``PendingLogs`` until a callback reads them.
+A model traces its programs on placeholders, once per input signature (``step.py``: the train,
+test and predict programs), from the loss and metric objects its ``compile`` arguments resolve
+to (``compile_utils.py``). The Keras session compiles each program once (on the jax backend:
+one XLA executable) and the loops here run it per batch, or per ``steps_per_execution`` stacked
+batches. A step's metric values stay on the device as ``PendingLogs`` until a callback reads
+them.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -22,117 +21,11 @@ from layerkit import backend as K
 from layerkit import distribution as distribution_lib
 from layerkit.callbacks import CallbackList, History, ProgbarLogger
 from layerkit.callbacks.callback import PendingLogs, resolve_logs
-from layerkit.graph import Tensor, gradients, group, ops, placeholder
-from layerkit.graph.rewrite import substitute
-from layerkit.graph.session import _is_positive_int
-from layerkit.layers.layer import _flatten, _pack_like, tracing
+from layerkit.graph import Tensor
 from layerkit.models import data as D
-
-
-@dataclass
-class _Program:
-    inputs: list[Tensor]  # x placeholders
-    targets: list[Tensor]  # y placeholders
-    sample_weights: list[Tensor]
-    batch_size: Tensor  # a scalar placeholder: the loss tracker weighs each batch by its size
-    outputs: list[Tensor]  # the model's outputs
-    fetches: Any  # logs dict, or outputs for predict
-    run: Any = None  # the op that stores the updates
-
-
-class _Compiled:
-    """The loss, metric and tracker objects of a ``compile`` call, made when the outputs are
-    first known (their number and shapes decide how 'accuracy' resolves)."""
-
-    def __init__(self, model: Any, loss: Any, loss_weights: Any, metrics: Any,
-                 weighted_metrics: Any):
-        self.model, self.loss_spec, self.loss_weights = model, loss, loss_weights
-        self.metrics_spec, self.weighted_spec = metrics, weighted_metrics
-        self.ready = False
-
-    def ensure(self, outputs: list[Tensor], targets: list[Tensor]) -> None:
-        from layerkit import metrics
-
-        if self.ready:
-            return
-        names = self.model.output_names or [f"output_{i}" for i in range(len(outputs))]
-        names = names if len(names) == len(outputs) else [f"output_{i}"
-                                                          for i in range(len(outputs))]
-        self.names = names
-        self.losses = [_loss_object(s) for s in _per_output(self.loss_spec, names, "loss")]
-        weights = self.loss_weights
-        self.weights = ([1.0] * len(names) if weights is None
-                        else _per_output(weights, names, "loss_weights"))
-        self.metrics = [self._metric_list(self.metrics_spec, k, o, y)
-                        for k, (o, y) in enumerate(zip(outputs, targets))]
-        self.weighted = [self._metric_list(self.weighted_spec, k, o, y)
-                         for k, (o, y) in enumerate(zip(outputs, targets))]
-        self.loss_tracker = metrics.Mean(name="loss")
-        self.output_trackers = ([metrics.Mean(name=f"{n}_loss") for n in names]
-                                if len(names) > 1 else [])
-        self.ready = True
-
-    def _metric_list(self, spec: Any, index: int, output: Tensor, target: Tensor) -> list[Any]:
-        from layerkit import metrics
-
-        if spec is None:
-            return []
-        per = _per_output(spec, self.names, "metrics", allow_list=True)[index]
-        per = [m for m in (per if isinstance(per, list | tuple) else [per]) if m is not None]
-        resolved = []
-        for item in per:
-            if isinstance(item, str) and item in ("accuracy", "acc"):
-                loss = _per_output(self.loss_spec, self.names, "loss")[index]
-                metric = metrics.resolve_accuracy(loss, output.shape, target.shape, name=item)
-            else:
-                metric = metrics.get(item)
-            if isinstance(item, str):
-                metric.name = item  # Keras 3 logs a metric given by name under that name
-            resolved.append(metric)
-        return resolved
-
-    def all_metrics(self) -> list[Any]:
-        return [self.loss_tracker, *self.output_trackers,
-                *[m for group in self.metrics + self.weighted for m in group]]
-
-    def log_name(self, index: int, metric: Any) -> str:
-        return metric.name if len(self.names) == 1 else f"{self.names[index]}_{metric.name}"
-
-
-def _after_updates(logs: dict[str, Tensor], updates: list[Tensor]) -> dict[str, Tensor]:
-    """The logs computed from the values the step stores, not the values from before it:
-    within one run every variable read sees the old value, so each metric result is rebuilt on
-    the outputs of its variables' ``assign`` ops (Keras reports metrics after the update)."""
-    new_values = {u.op.attrs["var"]: u for u in updates if u.op.type == "assign"}
-    return dict(zip(logs, substitute(list(logs.values()), new_values)))
-
-
-def _loss_object(spec: Any) -> Any:
-    """A loss object for ``spec``: a plain loss function is wrapped, as Keras's compile does."""
-    from layerkit import losses
-
-    if spec is None:
-        raise ValueError("compile() needs a loss for every output")
-    loss = losses.get(spec)
-    if isinstance(loss, losses.Loss):
-        return loss
-    return losses.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
-
-
-def _per_output(spec: Any, names: list[str], what: str, allow_list: bool = False) -> list[Any]:
-    """A compile argument given once, per output as a list, or per output name as a dict."""
-    if isinstance(spec, dict):
-        unknown = set(spec) - set(names)
-        if unknown:
-            raise ValueError(f"compile({what}=...): no output named {sorted(unknown)}; outputs "
-                             f"are {names}")
-        return [spec.get(n) for n in names]
-    if isinstance(spec, list | tuple) and (len(names) > 1 or not allow_list):
-        if len(spec) != len(names):
-            raise ValueError(f"compile({what}=...) has {len(spec)} entries for "
-                             f"{len(names)} output(s)")
-        return list(spec)
-    return [spec] * len(names)
+from layerkit.models.compile_utils import Compiled, check_loss_names
+from layerkit.models.step import Program, program_key, step_function, trace_program
+from layerkit.utils.tree import is_positive_int
 
 
 class Trainer:
@@ -143,8 +36,8 @@ class Trainer:
         self.optimizer = None
         self.stop_training = False
         self.history: History | None = None
-        self._compiled: _Compiled | None = None
-        self._programs: dict[tuple, _Program] = {}
+        self._compiled: Compiled | None = None
+        self._programs: dict[tuple, Program] = {}
         self.steps_per_execution = 1
         # Set by a callback's on_train_begin (BackupAndRestore) to resume at that epoch.
         self._initial_epoch: int | None = None
@@ -159,23 +52,20 @@ class Trainer:
         ``steps_per_execution=N`` runs N batches per program call (on jax, one ``lax.scan``
         over N stacked batches, with no host round trip between them); callbacks' batch hooks
         then run once per call, with the index of its last batch."""
-        from layerkit import losses, optimizers
+        from layerkit import optimizers
 
-        if not _is_positive_int(steps_per_execution):
+        if not is_positive_int(steps_per_execution):
             raise ValueError("compile(steps_per_execution=...) must be a positive int, got "
                              f"{steps_per_execution!r}")
         self.steps_per_execution = steps_per_execution
         self.optimizer = optimizers.get(optimizer)
-        for spec in (loss.values() if isinstance(loss, dict) else
-                     loss if isinstance(loss, list | tuple) else [loss]):
-            if spec is not None:
-                losses.get(spec)  # an unknown name fails here, not at the first fit step
+        check_loss_names(loss)
         self.loss = loss
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                                 "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
                                 "steps_per_execution": steps_per_execution,
                                 "jit_compile": jit_compile}
-        self._compiled = _Compiled(self, loss, loss_weights, metrics, weighted_metrics)
+        self._compiled = Compiled(self, loss, loss_weights, metrics, weighted_metrics)
         self._programs = {}
         self.compiled = True
 
@@ -192,72 +82,13 @@ class Trainer:
             metric.reset_state()
 
     # -- tracing programs ------------------------------------------------------------------------
-    def _input_placeholders(self, xs: list[np.ndarray]) -> list[Tensor]:
-        return [placeholder(_feed_dtype(a), (None, *a.shape[1:])) for a in xs]
-
-    def _trace(self, kind: str, xs, ys, sws) -> _Program:
-        key = (kind, _signature(xs), _signature(ys), sws is not None)
-        if key in self._programs:
-            return self._programs[key]
-        with tracing(training=(kind == "train")) as traced:
-            x_in = self._input_placeholders(xs)
-            outputs = _flatten(self(self._pack_inputs(x_in)))
-            if kind == "predict":
-                program = _Program(x_in, [], [], None, outputs, outputs)
-            else:
-                program = self._trace_loss_and_metrics(kind, x_in, outputs, ys, sws, traced)
-        self._programs[key] = program
-        return program
-
-    def _trace_loss_and_metrics(self, kind, x_in, outputs, ys, sws, traced) -> _Program:
-        state = self._compiled
-        if len(ys) != len(outputs):
-            raise ValueError(f"Model '{self.name}' has {len(outputs)} output(s) but y holds "
-                             f"{len(ys)} array(s)")
-        y_in = [placeholder(_feed_dtype(a), (None, *a.shape[1:])) for a in ys]
-        state.ensure(outputs, y_in)
-        sw_in = [placeholder("float32", (None,)) for _ in ys] if sws is not None else []
-        batch = placeholder("float32", ())
-        per_output = []
-        for k, (loss, y, out) in enumerate(zip(state.losses, y_in, outputs)):
-            sw = ops.cast(sw_in[k], out.dtype) if sw_in else None
-            per_output.append(loss(y, out, sample_weight=sw))
-        total = sum(weight * loss for weight, loss in zip(state.weights, per_output))
-        for penalty in [*self.regularization_losses(), *traced.losses]:
-            total = total + ops.cast(penalty, total.dtype)
-        updates = list(traced.updates) if kind == "train" else []
-        if kind == "train":
-            trainable = self.trainable_weights
-            if trainable:
-                grads = gradients(total, trainable)
-                updates += self.optimizer.apply_gradients(list(zip(grads, trainable)))
-        updates += state.loss_tracker.update_state(total, sample_weight=batch)
-        for tracker, value in zip(state.output_trackers, per_output):
-            updates += tracker.update_state(value, sample_weight=batch)
-        logs = {"loss": state.loss_tracker.result()}
-        for tracker in state.output_trackers:
-            logs[tracker.name] = tracker.result()
-        for k, (y, out) in enumerate(zip(y_in, outputs)):
-            for metric in state.metrics[k]:
-                updates += metric.update_state(y, out)
-                logs[state.log_name(k, metric)] = metric.result()
-            for metric in state.weighted[k]:
-                sw = ops.cast(sw_in[k], out.dtype) if sw_in else None
-                updates += metric.update_state(y, out, sample_weight=sw)
-                logs[state.log_name(k, metric)] = metric.result()
-        updates = [u for u in updates if u is not None]
-        logs = _after_updates(logs, updates)
-        program = _Program(x_in, y_in, sw_in, batch, outputs, logs)
-        program.run = group(*updates)
-        return program
-
-    def _pack_inputs(self, tensors: list[Tensor]) -> Any:
-        structure = getattr(self, "_input_structure", None)
-        if structure is None:
-            return tensors[0] if len(tensors) == 1 else tensors
-        if isinstance(structure, dict):
-            return dict(zip(sorted(structure), tensors))
-        return _pack_like(structure, tensors)
+    def _trace(self, kind: str, xs, ys, sws) -> Program:
+        """The ``kind`` program for batches like these, traced once per signature (until the
+        next ``compile``)."""
+        key = program_key(kind, xs, ys, sws)
+        if key not in self._programs:
+            self._programs[key] = trace_program(self, self._compiled, kind, xs, ys, sws)
+        return self._programs[key]
 
     # -- running steps ---------------------------------------------------------------------------
     def _run_step(self, kind: str, xs, ys=None, sws=None) -> Any:
@@ -266,29 +97,9 @@ class Trainer:
         return _to_host(result) if kind == "predict" else result.resolve()
 
     def _step_function(self, kind: str, xs, ys=None, sws=None) -> Any:
-        """A function that queues one call of the ``kind`` program for arrays like ``xs``,
-        ``ys``, ``sws`` without waiting for it: given their batches (in that order) it returns
-        ``PendingLogs`` (train, test) or the outputs as backend arrays (predict). Given
-        ``steps``, the batches are that many stacked along a leading axis, run in one call.
-
-        The fed arrays must be the step's own (fresh batches, or arrays it waits on): they
-        reach the program without a private copy."""
-        program = self._trace(kind, xs, ys, sws)
-        session = K.get_session()
-        if kind == "predict":
-            predict = session.make_callable(program.fetches, program.inputs)
-            return lambda feeds, steps: predict.dispatch(*feeds, steps=steps, copy_feeds=False)
-        run = session.make_callable(
-            [program.fetches, program.run],
-            [*program.inputs, *program.targets, *program.sample_weights, program.batch_size])
-
-        def step(feeds: list[np.ndarray], steps: int | None) -> PendingLogs:
-            size = np.float32(len(feeds[0]) if steps is None else feeds[0].shape[1])
-            batch = size if steps is None else np.full(steps, size)
-            logs, _ = run.dispatch(*feeds, batch, steps=steps, copy_feeds=False)
-            return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
-
-        return step
+        """``step.step_function`` of the ``kind`` program for arrays like ``xs``, ``ys``,
+        ``sws``: it queues one step on their batches, fed in that order."""
+        return step_function(self._trace(kind, xs, ys, sws), kind)
 
     def _batch_function(self, kind: str, xs, ys=None, sws=None) -> Any:
         """``_step_function`` on the samples that an index array picks: one batch (a
@@ -355,11 +166,11 @@ class Trainer:
                 raise ValueError(f"Input {i} of model '{self.name}' expects arrays of shape "
                                  f"{shape}, got an array of shape {a.shape}")
 
-    def _check_sparse_labels(self, xs, ys) -> None:
-        """Sparse class labels must index the model's outputs: checked before any step, so a
-        bad label never leaves a half-trained model behind."""
-        program = self._trace("test", [a[:1] for a in xs], [a[:1] for a in ys], None)
-        for loss, out, y in zip(self._compiled.losses, program.outputs, ys):
+    def _check_sparse_labels(self, outputs: list[Tensor], ys: list[np.ndarray]) -> None:
+        """Sparse class labels must index the model's outputs: checked on the host, against
+        the static shapes of a traced program's ``outputs``, before any step, so a bad label
+        never leaves a half-trained model behind."""
+        for loss, out, y in zip(self._compiled.losses, outputs, ys):
             classes = out.shape[-1] if out.shape else None
             sparse = "sparse_categorical" in getattr(loss, "name", "")
             if sparse and classes and y.size and (y.min() < 0 or y.max() >= classes):
@@ -378,7 +189,9 @@ class Trainer:
         """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``."""
         batch_size = batch_size or 32
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
-        self._check_sparse_labels(xs, ys)
+        # Traced before the callbacks start, as Keras 3's fit builds the model and its train
+        # function first; the labels are checked against the program's outputs.
+        self._check_sparse_labels(self._trace("train", xs, ys, sws).outputs, ys)
         val = None
         if validation_data is not None:
             vx, vy, *vsw = validation_data
@@ -452,7 +265,7 @@ class Trainer:
                  callbacks: list | None = None, return_dict: bool = False) -> Any:
         """The loss and metrics over ``(x, y)``: a scalar, a list, or a dict."""
         xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
-        self._check_sparse_labels(xs, ys)
+        self._check_sparse_labels(self._trace("test", xs, ys, sws).outputs, ys)
         distribution_lib.check_batches(len(xs[0]), batch_size or 32, steps, "batch_size")
         callback_list = _callback_list(callbacks, None, 0, self)
         callback_list.on_test_begin()
@@ -512,12 +325,6 @@ def _to_host(values: list[Any]) -> list[np.ndarray]:
     return [K.get_session().backend.to_numpy(v) for v in values]
 
 
-def _logs_to_floats(backend: Any, logs: dict[str, Any], steps: int | None) -> dict[str, float]:
-    """A step's logs as floats; of stacked steps, the last step's (metrics accumulate)."""
-    values = {name: backend.to_numpy(value) for name, value in logs.items()}
-    return {name: float(v if steps is None else v[-1]) for name, v in values.items()}
-
-
 _MAX_IN_FLIGHT = 2  # steps queued ahead of the one the host waits for
 
 
@@ -534,7 +341,7 @@ def _limited(available: int, steps: int | None, name: str) -> int:
     """How many batches to run: all of them, or the first ``steps`` (a positive int)."""
     if steps is None:
         return available
-    if not _is_positive_int(steps):
+    if not is_positive_int(steps):
         raise ValueError(f"{name} must be a positive integer or None, got {steps!r}")
     return min(steps, available)
 
@@ -555,13 +362,3 @@ def _callback_list(callbacks, history, progress, model, **params) -> CallbackLis
         items.append(ProgbarLogger())
     return CallbackList(items, model=model, **params)
 
-
-def _feed_dtype(array: np.ndarray) -> np.dtype:
-    """Float data is fed as floatx; integer and bool data keep their type."""
-    if array.dtype.kind in "iub":
-        return np.dtype("int64") if array.dtype == np.int64 else np.dtype("int32")
-    return np.dtype(K.floatx())
-
-
-def _signature(arrays: list[np.ndarray] | None) -> tuple:
-    return () if arrays is None else tuple((a.shape[1:], _feed_dtype(a)) for a in arrays)

@@ -15,7 +15,7 @@ from layerkit.optimizers.adam import Adam, AdamW
 from layerkit.optimizers.base import Optimizer
 from layerkit.optimizers.rmsprop import RMSprop
 from layerkit.optimizers.sgd import SGD
-from layerkit.saving.object_registration import custom_objects_in_scope
+from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
     "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "deserialize", "get",

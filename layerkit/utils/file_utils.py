@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from layerkit.saving.atomic import fsync_dir
+from layerkit.utils.atomic import fsync_dir
 
 CHUNK_SIZE = 1 << 16
 TIMEOUT_S = 60.0

@@ -2,9 +2,10 @@
 
 Randomness comes from two places. Initial weights are drawn on the host, with numpy, by
 ``layerkit.initializers``: an initializer given an int seed uses its own generator; one without
-a seed draws from the module-level generator here (``host_generator()``). In-graph random ops
+a seed draws from the host generator (``layerkit.backend.host_generator()``). In-graph random ops
 (dropout, noise layers) get their seeds from the Keras graph's seed. ``set_random_seed`` resets
-all of these at once, and Python's and numpy's global generators too, as Keras does.
+all of these at once, and Python's and numpy's global generators too, as Keras does. The seed
+itself is state of ``layerkit.backend``, beside the graph it seeds.
 """
 
 from __future__ import annotations
@@ -13,17 +14,10 @@ import random
 
 import numpy as np
 
-_state: dict = {"seed": None, "generator": np.random.default_rng()}
+from layerkit import backend
+from layerkit.backend import get_random_seed
 
-
-def host_generator() -> np.random.Generator:
-    """The numpy generator that unseeded initializers draw from (reset by ``set_random_seed``)."""
-    return _state["generator"]
-
-
-def get_random_seed() -> int | None:
-    """The seed last given to ``set_random_seed``, or None if it was never called."""
-    return _state["seed"]
+__all__ = ["get_random_seed", "set_random_seed"]
 
 
 def set_random_seed(seed: int) -> None:
@@ -41,11 +35,6 @@ def set_random_seed(seed: int) -> None:
     seed = int(seed)
     if seed < 0:
         raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed}")
-    _state["seed"] = seed
-    _state["generator"] = np.random.default_rng(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # the legacy global generator takes 32-bit seeds only
-
-    from layerkit import backend  # late: utils is imported by modules that backend may import
-
-    backend.get_graph().seed = seed
+    backend.set_seed(seed)

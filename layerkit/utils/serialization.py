@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from layerkit.saving.object_registration import custom_objects_in_scope
+from layerkit.utils.object_registration import custom_objects_in_scope
 
 
 def serialize_object(obj: Any, base: type, registry: Mapping[str, type],
@@ -47,6 +47,19 @@ def deserialize_object(config: Any, registry: Mapping[str, type],
     if cls is None:
         raise unknown(name)
     return cls.from_config(dict(config.get("config") or {}))
+
+
+def function_from_config(spec: Any, functions: Mapping[str, Callable], owner: str) -> Any:
+    """The function a wrapper's config names in ``fn``: a name (or Keras 3's
+    ``{"class_name": "function", "config": name}``) looked up in ``functions``; anything else
+    is returned as it is (already a function)."""
+    if isinstance(spec, dict) and spec.get("class_name") == "function":
+        spec = spec.get("config")
+    if not isinstance(spec, str):
+        return spec
+    if spec not in functions:
+        raise ValueError(f"Unknown function {spec!r} in the config of {owner}")
+    return functions[spec]
 
 
 # -- dtype policies (Keras 3 writes a layer's dtype as a DTypePolicy config) ------------------

@@ -228,7 +228,7 @@ def fake_cluster(jax_keras, monkeypatch):
     calls = []
     monkeypatch.setattr(lib, "initialize", lambda *args: calls.append(args))
     monkeypatch.setattr(lib, "agree_on_seed", lambda seed: 4242)
-    monkeypatch.setattr(rng_utils, "_state", dict(rng_utils._state))
+    monkeypatch.setattr(K, "_state", dict(K._state))  # the seed state
     for name in (dist.distribution_lib.ENV_JOB_ADDRESSES, dist.distribution_lib.ENV_NUM_PROCESSES,
                  dist.distribution_lib.ENV_PROCESS_ID):
         monkeypatch.delenv(name, raising=False)

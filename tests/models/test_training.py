@@ -176,6 +176,53 @@ def test_sparse_labels_out_of_range_leave_the_model_untouched(keras):
         np.testing.assert_array_equal(old, new)
 
 
+def test_sparse_labels_are_checked_before_any_callback_runs(keras):
+    """The check uses the train program's static output shapes: no callback has started (and
+    so written anything) when it fails, and no test program is traced for it."""
+    model = _mlp(keras)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    started = []
+    hook = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: started.append(True))
+    with pytest.raises(ValueError, match=r"Sparse labels must be in \[0, 10\).*from -1 to 3"):
+        model.fit(np.ones((4, 64)), np.array([0, 3, -1, 2]), callbacks=[hook], verbose=0)
+    assert started == []
+    model.fit(np.ones((4, 64)), np.array([0, 3, 9, 2]), callbacks=[hook], verbose=0)
+    assert started == [True]
+    assert {key[0] for key in model._programs} == {"train"}
+
+
+def test_sparse_labels_of_a_subclassed_model_are_checked(keras):
+    """A subclassed model has no outputs before it is traced: the train program's give the
+    number of classes."""
+    class Classifier(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = keras.layers.Dense(4, activation="softmax")
+
+        def call(self, inputs, training=None):
+            return self.head(inputs)
+
+    model = Classifier()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"Sparse labels must be in \[0, 4\).*from 0 to 4"):
+        model.fit(np.ones((3, 2)), np.array([0, 4, 1]), verbose=0)
+    assert model.built  # traced, and so built, before the callbacks would start
+
+
+def test_evaluate_checks_sparse_labels_of_each_sparse_output(keras):
+    inputs = keras.Input(shape=(4,))
+    value = keras.layers.Dense(1, name="value")(inputs)
+    label = keras.layers.Dense(3, activation="softmax", name="label")(inputs)
+    model = keras.Model(inputs, [value, label])
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"])
+    x = np.ones((2, 4), np.float32)
+    # mse targets far outside [0, 3) are fine: only a sparse loss's labels are checked.
+    model.evaluate(x, [np.array([[50.0], [-7.0]]), np.array([0, 2])], verbose=0)
+    with pytest.raises(ValueError, match=r"\[0, 3\) for output '.*' of 3 classes; y has "
+                                         r"values from 1 to 3"):
+        model.evaluate(x, [np.zeros((2, 1)), np.array([1, 3])], verbose=0)
+
+
 def test_nan_in_the_data_warns(keras):
     model = _mlp(keras)
     model.compile("adam", "sparse_categorical_crossentropy")

@@ -39,7 +39,7 @@ def _bump(model):
 
 
 def _temp_name(target: str) -> str:
-    """What a temporary file for ``target`` looks like (see layerkit/saving/atomic.py)."""
+    """What a temporary file for ``target`` looks like (see layerkit/utils/atomic.py)."""
     return rf"\.{re.escape(target)}\.[0-9a-f]{{12}}\.tmp"
 
 
@@ -47,7 +47,7 @@ def _temp_name(target: str) -> str:
 def _break_the_writer(monkeypatch, name, error):
     """Make the next save of ``name`` raise ``error`` after writing part (legacy layouts: the
     first layer's group) or all (Keras 3 layout) of the new file, before it is closed."""
-    from layerkit.saving import legacy_h5, weights_h5
+    from layerkit.formats import legacy_h5, weights_h5
 
     if name == "model.weights.h5":
         real = weights_h5.write
@@ -120,7 +120,7 @@ def test_a_model_that_cannot_describe_itself_fails_before_any_file_is_made(keras
 @pytest.mark.parametrize("name", list(SAVES))
 def test_the_new_file_is_written_beside_the_target_synced_then_renamed(keras, tmp_path,
                                                                       monkeypatch, name):
-    from layerkit.saving import atomic
+    from layerkit.utils import atomic
 
     events = []
     real_replace, real_fsync_file, real_fsync_dir = os.replace, atomic.fsync_file, \

@@ -1,4 +1,4 @@
-"""Reading model and weights files we did not write: every promise of ``layerkit.saving.h5_safe``
+"""Reading model and weights files we did not write: every promise of ``layerkit.formats.h5_safe``
 checked on files damaged or crafted with h5py.
 
 - a file that is not HDF5, truncated or corrupted -> ``FileFormatError`` naming it, never an

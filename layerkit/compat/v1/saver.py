@@ -26,7 +26,7 @@ from layerkit.compat.v1.errors import DataLossError, NotFoundError
 from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError
 from layerkit.graph.graph import Tensor
 from layerkit.graph.variables import Variable, global_variables
-from layerkit.saving.atomic import atomic_path
+from layerkit.utils.atomic import atomic_path
 
 __all__ = [
     "CheckpointState", "Saver", "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint",

@@ -3,17 +3,13 @@
 A summary here is not a string tensor as in TF1 but a small fetchable object: ``sess.run`` on
 it (alone or inside a list, through the session's custom-fetch protocol) computes its tensors
 and returns a ``Summary`` holding tags and values. ``FileWriter.add_summary`` writes that to a
-TensorBoard event file with tensorboardX, an optional dependency imported only when a writer is
-made (``pip install "layerkit[tensorboard]"``).
+TensorBoard event file with ``layerkit.utils.summary_writer`` (on tensorboardX, an optional
+dependency imported only when a writer is made: ``pip install "layerkit[tensorboard]"``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import itertools
-import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +20,7 @@ from layerkit.graph import dtypes
 from layerkit.graph.graph import Graph, Tensor, get_default_graph
 from layerkit.graph.opdef import convert_to_tensor
 from layerkit.graph.shapes import fmt
+from layerkit.utils.summary_writer import EventFileWriter, GraphNode
 
 __all__ = [
     "FileWriter", "Summary", "SummaryOp", "SummaryValue", "histogram", "merge", "merge_all",
@@ -187,17 +184,6 @@ def merge_all(key: str = SUMMARIES, scope: str | None = None,
 
 
 # -- writing event files -------------------------------------------------------------------------
-def _tensorboardx():
-    try:
-        import tensorboardX
-    except ImportError:
-        raise ImportError(
-            "tf.summary.FileWriter writes TensorBoard files with tensorboardX, which is not "
-            'installed; install it with: pip install "layerkit[tensorboard]"'
-        ) from None
-    return tensorboardX
-
-
 class FileWriter:
     """Writes summaries (and optionally the graph) to an event file in ``logdir`` that
     TensorBoard reads (``tensorboard --logdir=...``).
@@ -207,76 +193,43 @@ class FileWriter:
     compatibility.
     """
 
-    _count = itertools.count()
-
     def __init__(self, logdir: str, graph: Graph | None = None, max_queue: int = 10,
                  flush_secs: float = 120, graph_def: Any = None,
                  filename_suffix: str | None = None, session: Any = None):
-        tbx = _tensorboardx()
-        from tensorboardX.event_file_writer import EventsWriter
-        from tensorboardX.proto import event_pb2
-
-        self._summary = tbx.summary
-        self._event = event_pb2.Event
-        self._logdir = os.fspath(logdir)
-        os.makedirs(self._logdir, exist_ok=True)
-        # The file name holds the time to the second; the pid and a counter keep two writers
-        # started in the same second from sharing one file.
-        suffix = f".{os.getpid()}.{next(self._count)}{filename_suffix or ''}"
-        self._writer = EventsWriter(os.path.join(self._logdir, "events"), suffix)
-        self._closed = False
+        self._events = EventFileWriter(logdir, filename_suffix or "",
+                                       user="tf.summary.FileWriter")
         if graph is not None:
             self.add_graph(graph)
 
     def get_logdir(self) -> str:
-        return self._logdir
+        """The directory of the event file."""
+        return self._events.logdir
 
     def add_summary(self, summary: Summary, global_step: int | None = None) -> None:
         """Write a fetched ``Summary`` at step ``global_step``."""
         if hasattr(summary, "SerializeToString"):  # a tensorboardX protocol buffer already
-            self._write(summary=summary, step=global_step)
+            self._events.add_summary(summary, global_step)
             return
         if not isinstance(summary, Summary):
             raise TypeError(f"add_summary takes the value fetched for a summary (a Summary), got "
                             f"{type(summary).__name__}; run the summary op in a session first")
         for v in summary.value:
             if v.kind == "scalar":
-                proto = self._summary.scalar(v.tag, v.value)
+                self._events.add_scalar(v.tag, v.value, global_step)
             else:
-                values = np.asarray(v.value, dtype=np.float64).ravel()
-                proto = self._summary.histogram(v.tag, values, bins=_tf_buckets())
-            self._write(summary=proto, step=global_step)
+                self._events.add_histogram(v.tag, v.value, global_step)
 
     def add_graph(self, graph: Graph, global_step: int | None = None) -> None:
         """Write ``graph``'s structure (op names, types and inputs) for the Graphs dashboard."""
-        from tensorboardX.proto import graph_pb2, node_def_pb2
-
-        nodes = []
-        for op in graph.get_operations():
-            inputs = [t.op.name if t.index == 0 else f"{t.op.name}:{t.index}" for t in op.inputs]
-            inputs += [f"^{c.name}" for c in op.control_inputs]
-            nodes.append(node_def_pb2.NodeDef(name=op.name, op=op.type, input=inputs))
-        self._write(graph_def=graph_pb2.GraphDef(node=nodes).SerializeToString(),
-                    step=global_step)
-
-    def _write(self, step: int | None, **fields: Any) -> None:
-        if self._closed:
-            raise RuntimeError("This FileWriter is closed")
-        event = self._event(wall_time=time.time(), **fields)
-        if step is not None:
-            event.step = int(step)
-        self._writer.write_event(event)
+        self._events.add_graph(_graph_nodes(graph), global_step)
 
     def flush(self) -> None:
         """Make sure everything added so far is on disk."""
-        if not self._closed:
-            self._writer.flush()
+        self._events.flush()
 
     def close(self) -> None:
         """Flush and close the event file."""
-        if not self._closed:
-            self._writer.close()
-            self._closed = True
+        self._events.close()
 
     def __enter__(self) -> FileWriter:
         return self
@@ -285,8 +238,11 @@ class FileWriter:
         self.close()
 
 
-@functools.cache
-def _tf_buckets() -> np.ndarray:
-    """TensorFlow's histogram bucket edges: +-1e-12 growing by 10% up to 1e20, and 0."""
-    positive = 1e-12 * 1.1 ** np.arange(int(np.ceil(np.log(1e32) / np.log(1.1))))
-    return np.concatenate([-positive[::-1], [0.0], positive])
+def _graph_nodes(graph: Graph) -> list[GraphNode]:
+    """``graph``'s ops as TensorBoard's nodes, their inputs named as in a TF1 GraphDef."""
+    nodes = []
+    for op in graph.get_operations():
+        inputs = [t.op.name if t.index == 0 else f"{t.op.name}:{t.index}" for t in op.inputs]
+        inputs += [f"^{c.name}" for c in op.control_inputs]
+        nodes.append(GraphNode(op.name, op.type, tuple(inputs)))
+    return nodes

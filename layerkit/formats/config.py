@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from layerkit import layers, losses, metrics, optimizers
+
 __all__ = ["compile_from_training_config", "deserialize_model", "serialize_model",
            "training_config"]
 
@@ -15,20 +17,15 @@ __all__ = ["compile_from_training_config", "deserialize_model", "serialize_model
 def serialize_model(model: Any) -> dict[str, Any]:
     """``{"class_name", "config"}`` for a model (a plain functional ``Model`` is written as
     ``"Functional"``, as Keras 3 writes it)."""
-    from layerkit.layers import serialize
-
-    return serialize(model)
+    return layers.serialize(model)
 
 
 def deserialize_model(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """A model from ``serialize_model`` output (or Keras's ``model_config``)."""
-    from layerkit.layers import deserialize
-    from layerkit.models import Model
-
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise ValueError(f"Not a model config: {str(config)[:200]}")
-    model = deserialize(config, custom_objects=custom_objects)
-    if not isinstance(model, Model):
+    model = layers.deserialize(config, custom_objects=custom_objects)
+    if not getattr(model, "_is_model", False):
         raise ValueError(f"The config describes a {config['class_name']}, not a model")
     return model
 
@@ -37,8 +34,6 @@ def deserialize_model(config: Any, custom_objects: dict[str, Any] | None = None)
 def training_config(model: Any) -> dict[str, Any]:
     """The ``training_config`` Keras stores: the compile arguments (losses and metrics given by
     name stay names) and the optimizer's class and config."""
-    from layerkit import losses, metrics
-
     args = dict(model._compile_config)
     config = {
         "loss": _nested(args["loss"], losses.serialize),
@@ -72,8 +67,6 @@ def _nested(spec: Any, serialize: Any) -> Any:
 def compile_from_training_config(model: Any, config: dict[str, Any],
                                  custom_objects: dict[str, Any] | None = None) -> None:
     """``model.compile`` with the arguments a ``training_config`` records."""
-    from layerkit import losses, metrics, optimizers
-
     if not isinstance(config, dict) or not isinstance(config.get("optimizer_config"), dict):
         raise ValueError("The file's training_config has no optimizer_config")
     optimizer = optimizers.deserialize(config["optimizer_config"],

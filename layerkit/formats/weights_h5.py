@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.saving.h5_safe import FileFormatError, SafeFile
-from layerkit.saving.staging import mismatch, stage
+from layerkit.formats.h5_safe import FileFormatError, SafeFile
+from layerkit.formats.staging import mismatch, stage
 
 # Layers whose weights Keras keeps in a cell sublayer (``cell/vars``).
 _CELLS = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}

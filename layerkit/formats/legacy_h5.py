@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.saving.h5_safe import FileFormatError, SafeFile
-from layerkit.saving.staging import mismatch, stage
+from layerkit.formats.h5_safe import FileFormatError, SafeFile
+from layerkit.formats.staging import mismatch, stage
 
 # The Keras file layout we write (Keras 3's legacy HDF5 format); readers only compare the
 # major version. The writer itself is named by `layerkit_version`.
@@ -36,7 +36,7 @@ HDF5_OBJECT_HEADER_LIMIT = 64512
 def write_model(f: Any, model: Any, include_optimizer: bool = True) -> None:
     """Write ``model`` whole into the open, empty HDF5 file ``f``."""
     from layerkit import __version__
-    from layerkit.saving.config import serialize_model, training_config
+    from layerkit.formats.config import serialize_model, training_config
 
     config = serialize_model(model)
     _write_root_attrs(f, __version__)
@@ -166,7 +166,7 @@ def _stage(staged: dict, weights: list, values: list[np.ndarray], skip_mismatch:
 def read_model(sf: SafeFile, custom_objects: dict | None, compile: bool) -> Any:
     """The model stored whole in the open file: architecture, weights and, when ``compile``,
     its compile arguments and optimizer state."""
-    from layerkit.saving.config import compile_from_training_config, deserialize_model
+    from layerkit.formats.config import compile_from_training_config, deserialize_model
 
     config = sf.json_attr(sf.root, "model_config")
     if config is None:

@@ -1,0 +1,233 @@
+"""The house's import rules, checked by parsing the source (ast), so they hold without running it.
+
+Imports point one way (docs/architecture.md): each package of ``layerkit`` may import only the
+packages below it, listed in ``ALLOWED``; imports inside functions count as much as those at
+module level (a late import hides a cycle, it does not remove one). So:
+
+- ``layerkit_backend`` imports nothing of ``layerkit``; only its ``jax`` package imports jax
+  (and the backend's report, ``python -m layerkit_backend``);
+- ``layerkit.graph`` (the core) imports only ``layerkit_backend``;
+- nothing outside ``layerkit.compat`` imports it (the TF1 face is a leaf);
+- no two packages import each other, directly or around a loop;
+- inside a package, modules import each other in a loop only where ``MODULE_CYCLES`` says why.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP = ("layerkit", "layerkit_backend")
+
+# Each package, and the packages of this project it may import (besides itself and the root
+# ``layerkit``, which only names its submodules lazily). Listed from the floor up.
+_CORE = {"layerkit_backend", "layerkit.graph"}
+_BASE = _CORE | {"layerkit.backend", "layerkit.utils"}
+_VOCABULARY = _BASE | {"layerkit.activations", "layerkit.initializers", "layerkit.regularizers"}
+ALLOWED: dict[str, set[str]] = {
+    "layerkit_backend": set(),
+    "layerkit.graph": {"layerkit_backend"},
+    "layerkit.backend": _CORE,
+    "layerkit.utils": _CORE | {"layerkit.backend"},
+    "layerkit.datasets": {"layerkit.utils"},
+    "layerkit.distribution": _BASE,
+    "layerkit.activations": _BASE,
+    "layerkit.initializers": _BASE,
+    "layerkit.regularizers": _BASE,
+    "layerkit.losses": _BASE,
+    "layerkit.metrics": _BASE | {"layerkit.initializers", "layerkit.losses"},
+    "layerkit.optimizers": _BASE,
+    "layerkit.layers": _VOCABULARY,
+    "layerkit.formats": _VOCABULARY | {"layerkit.layers", "layerkit.losses", "layerkit.metrics",
+                                       "layerkit.optimizers"},
+    "layerkit.callbacks": _BASE | {"layerkit.formats"},
+    "layerkit.models": _VOCABULARY | {"layerkit.layers", "layerkit.losses", "layerkit.metrics",
+                                      "layerkit.optimizers", "layerkit.formats",
+                                      "layerkit.callbacks", "layerkit.distribution"},
+    "layerkit.saving": {"layerkit.formats", "layerkit.models", "layerkit.utils"},
+    "layerkit.compat": _BASE | {"layerkit.formats"},
+    "layerkit.demo": {"layerkit_backend"},  # and, through the root, the whole Keras API
+}
+
+# Loops between modules of one package that are kept, each with the reason.
+MODULE_CYCLES: dict[frozenset[str], str] = {}
+
+
+# -- reading the source -------------------------------------------------------------------
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for top in TOP for p in sorted((ROOT / top).rglob("*.py"))}
+
+
+MODULES = _modules()
+
+
+def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
+    """The module a ``from ... import`` reads from, with relative imports resolved."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    package = package[: len(package) - node.level + 1]
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+def imported_names(module: str, path: Path) -> Iterator[str]:
+    """Every module ``module`` imports, anywhere in it: ``from a import b`` is ``a.b`` when that
+    is a module, else ``a``."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            source = _absolute(module, path, node)
+            for alias in node.names:
+                submodule = f"{source}.{alias.name}"
+                yield submodule if submodule in MODULES else source
+
+
+def _ours(name: str) -> str | None:
+    """The module of this project that an import names (its longest known prefix), if any."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in MODULES:
+            return candidate
+    return None
+
+
+def module_imports() -> dict[str, set[str]]:
+    graph = {}
+    for module, path in MODULES.items():
+        found = {_ours(name) for name in imported_names(module, path)}
+        graph[module] = {m for m in found if m is not None and m != module}
+    return graph
+
+
+def package_of(module: str) -> str:
+    """``layerkit.layers.core`` -> ``layerkit.layers``; the backend is one package."""
+    parts = module.split(".")
+    return "layerkit_backend" if parts[0] == "layerkit_backend" else ".".join(parts[:2])
+
+
+def package_imports(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    packages: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        here = package_of(module)
+        packages.setdefault(here, set()).update(
+            package_of(t) for t in targets if package_of(t) not in (here, "layerkit"))
+    return packages
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The loops of ``graph``: its strongly connected components of more than one node
+    (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[set[str]] = []
+    counter = itertools.count()
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = next(counter)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                loops.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return loops
+
+
+GRAPH = module_imports()
+PACKAGES = package_imports(GRAPH)
+
+
+# -- the rules ----------------------------------------------------------------------------
+def test_every_package_is_in_the_table():
+    assert sorted(set(PACKAGES) - set(ALLOWED) - {"layerkit"}) == []
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_what_lies_below_it(package):
+    offending = {
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items() if package_of(module) == package
+        for target in targets
+        if package_of(target) not in ALLOWED[package] | {package, "layerkit"}
+    }
+    assert sorted(offending) == []
+
+
+def test_the_root_package_imports_nothing_at_load():
+    # ``import layerkit`` stays cheap and names submodules lazily, so importing it from a
+    # package (``from layerkit import __version__``) cannot close a loop.
+    assert GRAPH["layerkit"] == set()
+
+
+def test_no_loop_between_packages():
+    assert strongly_connected(PACKAGES) == []
+
+
+def test_nothing_outside_compat_imports_it():
+    offending = sorted(f"{m} imports {t}" for m, targets in GRAPH.items()
+                       if package_of(m) != "layerkit.compat" for t in targets
+                       if package_of(t) == "layerkit.compat")
+    assert offending == []
+
+
+def test_only_the_backends_jax_side_imports_jax():
+    # The backend's own report (``python -m layerkit_backend``) may name jax's devices too.
+    allowed = ("layerkit_backend.jax", "layerkit_backend.__main__")
+    offending = sorted(
+        module for module, path in MODULES.items()
+        if not module.startswith(allowed)
+        and any(name.split(".")[0] in ("jax", "jaxlib") for name in imported_names(module, path)))
+    assert offending == []
+
+
+def test_loops_between_modules_of_a_package_are_the_known_ones():
+    loops = {frozenset(loop) for loop in strongly_connected(GRAPH)}
+    assert sorted(map(sorted, loops - set(MODULE_CYCLES))) == []
+    assert sorted(map(sorted, set(MODULE_CYCLES) - loops)) == []  # a removed loop leaves the list
+
+
+# -- the checker itself --------------------------------------------------------------------
+def test_the_loop_finder_finds_loops_and_only_loops():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e2"}, "e2": set()}
+    assert strongly_connected(graph) == [{"a", "b", "c"}]
+
+
+def test_late_and_relative_imports_are_seen(tmp_path):
+    source = tmp_path / "mod.py"
+    source.write_text("def f():\n    from layerkit import models\n    from . import layers\n")
+    names = set(imported_names("layerkit.formats.mod", source))
+    # ``from . import layers`` in layerkit.formats names a module that does not exist, so it
+    # counts as an import of the package itself.
+    assert names == {"layerkit.models", "layerkit.formats"}
