@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layerkit.graph import Tensor, convert_to_tensor, ops
-from layerkit.utils import _symbolic
+from layerkit.utils import symbolic
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
@@ -33,7 +33,7 @@ def _keep_logits(output: Any, x: Any) -> Any:
     """Remember the logits on a softmax/sigmoid output, as Keras does, so a crossentropy loss
     given probabilities can use the logits instead (exact, and no clipping needed)."""
     if isinstance(output, Tensor):
-        output._keras_logits = convert_to_tensor(x) if _symbolic.is_symbolic(x) else x
+        output._keras_logits = convert_to_tensor(x) if symbolic.is_symbolic(x) else x
     return output
 
 
@@ -61,7 +61,7 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None,
             y = y - negative_slope * negative_part
         return y
 
-    return _symbolic.call(build, x, "relu")
+    return symbolic.call(build, x, "relu")
 
 
 def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
@@ -70,42 +70,42 @@ def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
 
 def leaky_relu(x, negative_slope: float = 0.2):
     """``x`` where ``x >= 0``, else ``negative_slope * x``."""
-    return _symbolic.call(lambda t: _leaky_relu(t, negative_slope), x, "leaky_relu")
+    return symbolic.call(lambda t: _leaky_relu(t, negative_slope), x, "leaky_relu")
 
 
 def relu6(x):
     """``min(max(x, 0), 6)``."""
-    return _symbolic.call(lambda t: ops.clip(t, 0.0, 6.0), x, "relu6")
+    return symbolic.call(lambda t: ops.clip(t, 0.0, 6.0), x, "relu6")
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, computed without overflow."""
-    return _keep_logits(_symbolic.call(ops.sigmoid, x, "sigmoid"), x)
+    return _keep_logits(symbolic.call(ops.sigmoid, x, "sigmoid"), x)
 
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return _symbolic.call(ops.tanh, x, "tanh")
+    return symbolic.call(ops.tanh, x, "tanh")
 
 
 def softmax(x, axis: int = -1):
     """``exp(x) / sum(exp(x))`` along ``axis``: each slice becomes a probability distribution."""
-    return _keep_logits(_symbolic.call(lambda t: ops.softmax(t, axis=axis), x, "softmax"), x)
+    return _keep_logits(symbolic.call(lambda t: ops.softmax(t, axis=axis), x, "softmax"), x)
 
 
 def log_softmax(x, axis: int = -1):
     """``x - logsumexp(x)`` along ``axis``: the log of ``softmax``, computed without overflow."""
-    return _symbolic.call(lambda t: ops.log_softmax(t, axis=axis), x, "log_softmax")
+    return symbolic.call(lambda t: ops.log_softmax(t, axis=axis), x, "log_softmax")
 
 
 def softplus(x):
     """``log(exp(x) + 1)``, computed without overflow."""
-    return _symbolic.call(ops.softplus, x, "softplus")
+    return symbolic.call(ops.softplus, x, "softplus")
 
 
 def softsign(x):
     """``x / (abs(x) + 1)``."""
-    return _symbolic.call(lambda t: t / (ops.abs(t) + 1.0), x, "softsign")
+    return symbolic.call(lambda t: t / (ops.abs(t) + 1.0), x, "softsign")
 
 
 def _elu(x: Tensor, alpha: float) -> Tensor:
@@ -118,20 +118,20 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
 
 def elu(x, alpha: float = 1.0):
     """Exponential linear unit: ``x`` if ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return _symbolic.call(lambda t: _elu(t, alpha), x, "elu")
+    return symbolic.call(lambda t: _elu(t, alpha), x, "elu")
 
 
 def selu(x):
     """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with SELU's fixed constants
     (``alpha ~ 1.6733``, ``scale ~ 1.0507``); use it with ``lecun_normal`` initial weights."""
-    return _symbolic.call(lambda t: SELU_SCALE * _elu(t, SELU_ALPHA), x, "selu")
+    return symbolic.call(lambda t: SELU_SCALE * _elu(t, SELU_ALPHA), x, "selu")
 
 
 def celu(x, alpha: float = 1.0):
     """Continuously differentiable ELU: ``max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)``."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return _symbolic.call(lambda t: alpha * _elu(t / alpha, 1.0), x, "celu")
+    return symbolic.call(lambda t: alpha * _elu(t / alpha, 1.0), x, "celu")
 
 
 def _gelu(x: Tensor, approximate: bool) -> Tensor:
@@ -145,12 +145,12 @@ def gelu(x, approximate: bool = False):
     """Gaussian error linear unit: ``x * P(X <= x)`` for a standard normal ``X``, i.e.
     ``0.5 * x * (1 + erf(x / sqrt(2)))``; ``approximate=True`` uses the tanh approximation
     ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``."""
-    return _symbolic.call(lambda t: _gelu(t, approximate), x, "gelu")
+    return symbolic.call(lambda t: _gelu(t, approximate), x, "gelu")
 
 
 def silu(x):
     """Sigmoid linear unit (swish): ``x * sigmoid(x)``."""
-    return _symbolic.call(lambda t: t * ops.sigmoid(t), x, "silu")
+    return symbolic.call(lambda t: t * ops.sigmoid(t), x, "silu")
 
 
 swish = silu
@@ -163,12 +163,12 @@ def _hard_sigmoid(x: Tensor) -> Tensor:
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid, as Keras 3: 0 for ``x <= -3``, 1 for ``x >= 3``,
     ``x / 6 + 0.5`` between (Keras 2's slope was 0.2; Keras 3 follows JAX and PyTorch)."""
-    return _symbolic.call(_hard_sigmoid, x, "hard_sigmoid")
+    return symbolic.call(_hard_sigmoid, x, "hard_sigmoid")
 
 
 def hard_silu(x):
     """Hard swish: ``x * hard_sigmoid(x)``."""
-    return _symbolic.call(lambda t: t * _hard_sigmoid(t), x, "hard_silu")
+    return symbolic.call(lambda t: t * _hard_sigmoid(t), x, "hard_silu")
 
 
 hard_swish = hard_silu
@@ -176,12 +176,12 @@ hard_swish = hard_silu
 
 def mish(x):
     """``x * tanh(softplus(x))``."""
-    return _symbolic.call(lambda t: t * ops.tanh(ops.softplus(t)), x, "mish")
+    return symbolic.call(lambda t: t * ops.tanh(ops.softplus(t)), x, "mish")
 
 
 def exponential(x):
     """``exp(x)``."""
-    return _symbolic.call(ops.exp, x, "exponential")
+    return symbolic.call(ops.exp, x, "exponential")
 
 
 def linear(x):

@@ -8,6 +8,8 @@ module level (a late import hides a cycle, it does not remove one). So:
   (and the backend's report, ``python -m layerkit_backend``);
 - ``layerkit.graph`` (the core) imports only ``layerkit_backend``;
 - nothing outside ``layerkit.compat`` imports it (the TF1 face is a leaf);
+- no package imports another one's private (``_underscore``) names, and the Keras wing
+  takes from the core only its public API (``layerkit.graph``, its ``ops`` and ``dtypes``);
 - no two packages import each other, directly or around a loop;
 - inside a package, modules import each other in a loop only where ``MODULE_CYCLES`` says why.
 """
@@ -15,6 +17,7 @@ module level (a late import hides a cycle, it does not remove one). So:
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,9 +85,23 @@ def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
     return ".".join(package + ([node.module] if node.module else []))
 
 
+@functools.cache
+def _attributes_shadowing_modules(package: str) -> frozenset[str]:
+    """Names a package's ``__init__`` binds to something of another module: in
+    ``layerkit.graph``, ``gradients`` is the function (``from layerkit.graph.gradients import
+    gradients``), not the module of that name."""
+    path = MODULES.get(package)
+    if path is None or path.name != "__init__.py":
+        return frozenset()
+    tree = ast.parse(path.read_text(), str(path))
+    return frozenset(alias.asname or alias.name for node in tree.body
+                     if isinstance(node, ast.ImportFrom)
+                     and _absolute(package, path, node) != package for alias in node.names)
+
+
 def imported_names(module: str, path: Path) -> Iterator[str]:
     """Every module ``module`` imports, anywhere in it: ``from a import b`` is ``a.b`` when that
-    is a module, else ``a``."""
+    is a module (and ``a`` does not bind ``b`` to something else), else ``a``."""
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
@@ -92,7 +109,9 @@ def imported_names(module: str, path: Path) -> Iterator[str]:
             source = _absolute(module, path, node)
             for alias in node.names:
                 submodule = f"{source}.{alias.name}"
-                yield submodule if submodule in MODULES else source
+                is_module = (submodule in MODULES
+                             and alias.name not in _attributes_shadowing_modules(source))
+                yield submodule if is_module else source
 
 
 def _ours(name: str) -> str | None:
@@ -202,6 +221,39 @@ def test_nothing_outside_compat_imports_it():
     assert offending == []
 
 
+def _private(dotted: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in dotted.split("."))
+
+
+def test_no_package_imports_another_ones_private_names():
+    # What a package offers the others is public (and documented); its _names are its own.
+    offending = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [f"{_absolute(module, path, node)}.{alias.name}" for alias in node.names]
+                     if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                target = _ours(name)
+                if target and package_of(target) != package_of(module) and _private(name):
+                    offending.append(f"{module} imports {name}")
+    assert sorted(offending) == []
+
+
+# What the Keras wing may take from the core: its package (``layerkit.graph``'s public names)
+# and its two vocabularies. The TF1 face, the core's other face, is built on its modules.
+CORE_PUBLIC = {"layerkit.graph", "layerkit.graph.ops", "layerkit.graph.dtypes"}
+
+
+def test_the_keras_wing_uses_only_the_cores_public_api():
+    offending = sorted(
+        f"{module} imports {target}" for module, targets in GRAPH.items()
+        if package_of(module) not in ("layerkit.graph", "layerkit.compat")
+        for target in targets
+        if package_of(target) == "layerkit.graph" and target not in CORE_PUBLIC)
+    assert offending == []
+
+
 def test_only_the_backends_jax_side_imports_jax():
     # The backend's own report (``python -m layerkit_backend``) may name jax's devices too.
     allowed = ("layerkit_backend.jax", "layerkit_backend.__main__")
@@ -231,3 +283,12 @@ def test_late_and_relative_imports_are_seen(tmp_path):
     # ``from . import layers`` in layerkit.formats names a module that does not exist, so it
     # counts as an import of the package itself.
     assert names == {"layerkit.models", "layerkit.formats"}
+
+
+def test_a_name_a_package_binds_is_not_taken_for_its_module(tmp_path):
+    source = tmp_path / "mod.py"
+    source.write_text("from layerkit.graph import gradients, ops\n")
+    # layerkit.graph binds ``gradients`` to the function of layerkit.graph.gradients; ``ops``
+    # is the module itself.
+    assert set(imported_names("layerkit.layers.mod", source)) == {"layerkit.graph",
+                                                                  "layerkit.graph.ops"}

@@ -13,7 +13,10 @@ from layerkit.graph.graph import (
     reset_default_graph,
 )
 from layerkit.graph.opdef import constant, convert_to_tensor
+from layerkit.graph.ops.nn import window_output_size
+from layerkit.graph.rewrite import substitute
 from layerkit.graph.session import InteractiveSession, PreparedRun, Session, get_default_session
+from layerkit.graph.shapes import format_shape
 from layerkit.graph.variables import (
     Variable,
     assign,
@@ -29,9 +32,9 @@ from layerkit.graph.variables import (
 __all__ = [
     "FailedPreconditionError", "Graph", "InteractiveSession", "InvalidArgumentError", "OpError",
     "Operation", "PreparedRun", "Session", "Tensor", "Variable", "assign", "constant",
-    "control_dependencies", "convert_to_tensor", "dtypes", "get_default_graph",
+    "control_dependencies", "convert_to_tensor", "dtypes", "format_shape", "get_default_graph",
     "get_default_session",
     "global_variables", "global_variables_initializer", "gradients", "group", "name_scope",
-    "no_op", "ops", "placeholder", "reset_default_graph", "trainable_variables",
-    "variables_initializer",
+    "no_op", "ops", "placeholder", "reset_default_graph", "substitute", "trainable_variables",
+    "variables_initializer", "window_output_size",
 ]

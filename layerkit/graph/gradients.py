@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from layerkit.graph import dtypes
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, ancestors
 from layerkit.graph.opdef import apply, convert_to_tensor, define_op, get_opdef
 from layerkit.graph.shapes import fmt
 
@@ -61,10 +61,9 @@ def _connected(ys: list[Tensor], xs: list[Tensor]) -> list[bool]:
     """For each x, whether some y depends on it through differentiable ops on float values."""
     reaches: dict[Tensor, set[int]] = {}  # tensor -> indices of the xs it depends on
     targets = set(ys)
-    order = _ancestors_in_order(ys)
     for i, x in enumerate(xs):
         reaches.setdefault(x, set()).add(i)
-    for op in order:
+    for op in ancestors(ys):  # in creation order: an op's inputs are reached first
         found: set[int] = set()
         for t in op.inputs:
             if t in reaches and dtypes.is_floating(t.dtype):
@@ -84,15 +83,3 @@ def _connected(ys: list[Tensor], xs: list[Tensor]) -> list[bool]:
     hit = set().union(*(reaches.get(y, set()) for y in targets))
     return [i in hit for i in range(len(xs))]
 
-
-def _ancestors_in_order(tensors: Sequence[Tensor]):
-    """The ops ``tensors`` depend on, in graph creation order."""
-    seen: set = set()
-    stack = [t.op for t in tensors]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs)
-    return sorted(seen, key=lambda op: op.order)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,9 +23,10 @@ class Tensor:
     """A symbolic value: the ``index``-th output of ``op``, with a static shape and dtype.
 
     A tensor holds no data; ``Session.run`` (or a model) computes its value. Python operators
-    build ops: ``a + b``, ``x @ W``, ``x ** 2``, ``-x``, ``x[1:, 0]``, ``a < b``. Equality and
-    hashing are by identity, so tensors can key a ``feed_dict``; use ``ops.equal`` for the
-    element-wise comparison.
+    build ops: ``a + b``, ``x @ W``, ``x ** 2``, ``-x``, ``x[1:, 0]``, ``a < b`` (the op
+    modules attach them, see ``overload_operator``; importing ``layerkit.graph`` loads them
+    all). Equality and hashing are by identity, so tensors can key a ``feed_dict``; use
+    ``ops.equal`` for the element-wise comparison.
     """
 
     __array_priority__ = 100  # so numpy_array + tensor builds an op instead of looping
@@ -53,8 +54,6 @@ class Tensor:
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         """Compute this tensor in ``session`` or the default session (TensorFlow 1 style)."""
-        from layerkit.graph.session import get_default_session
-
         session = session or get_default_session()
         if session is None:
             raise ValueError(f"Cannot evaluate tensor '{self.name}': no default session is set")
@@ -80,69 +79,26 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # Operators. ``ops`` is imported late because the op modules import this one.
-    def __add__(self, other):
-        return _ops().add(self, other)
 
-    def __radd__(self, other):
-        return _ops().add(other, self)
+def overload_operator(name: str, op: Callable[..., Tensor], *, reflected: bool = False) -> None:
+    """Make every tensor's Python operator ``__{name}__`` build ``op(tensor, *operands)``; with
+    ``reflected``, ``__r{name}__`` too (``2 * t`` builds ``op(2, t)``).
 
-    def __sub__(self, other):
-        return _ops().subtract(self, other)
+    Each op module overloads the operators of its ops when it loads (``ops/math.py`` ``+``,
+    ``ops/linalg.py`` ``@``...): the op modules import this one, so it cannot import them.
+    """
 
-    def __rsub__(self, other):
-        return _ops().subtract(other, self)
+    def method(self: Tensor, *operands: Any) -> Tensor:
+        return op(self, *operands)
 
-    def __mul__(self, other):
-        return _ops().multiply(self, other)
+    method.__name__ = f"__{name}__"
+    setattr(Tensor, method.__name__, method)
+    if reflected:
+        def reflected_method(self: Tensor, other: Any) -> Tensor:
+            return op(other, self)
 
-    def __rmul__(self, other):
-        return _ops().multiply(other, self)
-
-    def __truediv__(self, other):
-        return _ops().divide(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops().divide(other, self)
-
-    def __pow__(self, other):
-        return _ops().power(self, other)
-
-    def __rpow__(self, other):
-        return _ops().power(other, self)
-
-    def __matmul__(self, other):
-        return _ops().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops().matmul(other, self)
-
-    def __neg__(self):
-        return _ops().negative(self)
-
-    def __abs__(self):
-        return _ops().abs(self)
-
-    def __lt__(self, other):
-        return _ops().less(self, other)
-
-    def __le__(self, other):
-        return _ops().less_equal(self, other)
-
-    def __gt__(self, other):
-        return _ops().greater(self, other)
-
-    def __ge__(self, other):
-        return _ops().greater_equal(self, other)
-
-    def __getitem__(self, index):
-        return _ops().getitem(self, index)
-
-
-def _ops():
-    from layerkit.graph import ops
-
-    return ops
+        reflected_method.__name__ = f"__r{name}__"
+        setattr(Tensor, reflected_method.__name__, reflected_method)
 
 
 class Operation:
@@ -169,8 +125,6 @@ class Operation:
 
     def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
         """Run this op in ``session`` or the default session (TensorFlow 1 style)."""
-        from layerkit.graph.session import get_default_session
-
         session = session or get_default_session()
         if session is None:
             raise ValueError(f"Cannot run op '{self.name}': no default session is set")
@@ -333,6 +287,29 @@ def reset_default_graph() -> None:
     _global_default = Graph()
 
 
+# The default sessions stand here, beside the default graphs, as in TensorFlow 1: ``Tensor.eval``
+# and ``Operation.run`` read them, and ``session.py`` (which imports this module) adds them.
+_default_sessions: list[Any] = []
+
+
+def get_default_session() -> Any:
+    """The session ``tensor.eval()`` and ``op.run()`` use: the innermost one entered with
+    ``with`` (or an ``InteractiveSession``), or None."""
+    return _default_sessions[-1] if _default_sessions else None
+
+
+def push_default_session(session: Any) -> None:
+    """Make ``session`` the default session until ``remove_default_session(session)``."""
+    _default_sessions.append(session)
+
+
+def remove_default_session(session: Any, missing_ok: bool = False) -> None:
+    """Take ``session`` off the default sessions; unless ``missing_ok``, it must be on them."""
+    if missing_ok and session not in _default_sessions:
+        return
+    _default_sessions.remove(session)
+
+
 def name_scope(name: str):
     """``get_default_graph().name_scope(name)``."""
     return get_default_graph().name_scope(name)
@@ -345,3 +322,24 @@ def control_dependencies(ops):
 
 def as_dtype(dtype: Any) -> np.dtype:
     return _dtypes.as_dtype(dtype)
+
+
+def ancestors(tensors: Iterable[Tensor] = (), ops: Iterable[Operation] = (), *,
+              stop: Collection[Tensor] = frozenset(), control: bool = False) -> list[Operation]:
+    """The ops that ``tensors`` and ``ops`` depend on, themselves included, in creation order
+    (a valid evaluation order).
+
+    The walk follows data edges (an op's inputs) and, with ``control``, control dependencies;
+    it does not look past a tensor in ``stop`` (whose op is left out, unless reached otherwise).
+    """
+    seen: set[Operation] = set()
+    stack = [t.op for t in tensors if t not in stop] + list(ops)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs if t not in stop)
+        if control:
+            stack.extend(op.control_inputs)
+    return sorted(seen, key=lambda op: op.order)

@@ -4,6 +4,10 @@
 the inputs and says what the outputs are; ``apply`` creates an op after running it. A rule
 raises ``ValueError``, ``TypeError`` or ``IndexError`` with a plain message; ``apply`` puts the
 op's type and name in front, so every build-time error says which op failed.
+
+The definition is also the one place that states the facts a backend needs about an op type
+besides its kernel (``differentiable``, ``random``, ``multi_output``); lowering copies them into
+each node of the program (``layerkit_backend.ir.Node``).
 """
 
 from __future__ import annotations
@@ -23,28 +27,36 @@ TensorType = tuple[Shape, np.dtype]
 
 @dataclass(frozen=True)
 class OpDef:
+    """An op type: its shape/dtype rule and the facts every backend reads from its nodes."""
+
     name: str
     infer: Callable[..., Any]
     differentiable: bool = True  # whether gradients flow through it (to float inputs)
-    random: bool = False  # whether it draws from the program's RNG
+    # Whether it draws from the program's RNG itself. An op that runs a body function (scan)
+    # draws when its body does; lowering works that out per op (``program.lower_function``).
+    random: bool = False
+    multi_output: bool = False  # whether its kernels return a tuple of outputs (even of one)
 
 
 _REGISTRY: dict[str, OpDef] = {}
 
 
-def define_op(name: str, *, differentiable: bool = True, random: bool = False):
-    """Decorator registering ``infer`` as the shape/dtype rule of op type ``name``."""
+def define_op(name: str, *, differentiable: bool = True, random: bool = False,
+              multi_output: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator registering ``infer`` as the shape/dtype rule of op type ``name``, with the
+    facts of the type (see ``OpDef``)."""
 
     def register(infer: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"op type {name!r} is defined twice")
-        _REGISTRY[name] = OpDef(name, infer, differentiable, random)
+        _REGISTRY[name] = OpDef(name, infer, differentiable, random, multi_output)
         return infer
 
     return register
 
 
 def get_opdef(name: str) -> OpDef:
+    """The definition of op type ``name``."""
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -52,6 +64,7 @@ def get_opdef(name: str) -> OpDef:
 
 
 def registered_ops() -> dict[str, OpDef]:
+    """Every op type defined so far (all of them once ``layerkit.graph`` is imported), by name."""
     return dict(_REGISTRY)
 
 

@@ -12,16 +12,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from layerkit.graph.errors import InvalidArgumentError
-from layerkit.graph.graph import Operation, Tensor
+from layerkit.graph.graph import Operation, Tensor, ancestors
+from layerkit.graph.opdef import get_opdef
+from layerkit.graph.ops.control import FuncGraph
 from layerkit.graph.shapes import fmt
 from layerkit.graph.variables import Variable
 from layerkit_backend.ir import Function, Node, ProgramSpec
 
-_NOT_COMPUTED = {"placeholder", "variable", "assign", "no_op"}
+# Ops that never become a node: placeholders and variables are the program's inputs, an
+# ``assign`` names a value the program outputs as new state, a ``no_op`` only groups control
+# dependencies. Every other op the core defines becomes a node that a backend computes.
+NOT_LOWERED = frozenset({"placeholder", "variable", "assign", "no_op"})
 
 
 @dataclass(frozen=True)
 class Lowered:
+    """A lowered run: the backend's program and the graph tensors its inputs stand for."""
+
     spec: ProgramSpec
     placeholders: tuple[Tensor, ...]  # the feeds, in the order the program takes them
     variables: tuple[Variable, ...]  # the state read, in the order the program takes it
@@ -45,38 +52,25 @@ def lower_program(
             f"Variable(s) {', '.join(sorted(duplicates))} would be assigned twice in one run"
         )
     values = [*fetches, *(value for _, value in updates)]
-    fed_set = set(fed)
-    placeholders, variables = [], []
-    for op in needed_ops(values):
-        if op.type == "placeholder":
-            if op.outputs[0] not in fed_set:
-                t = op.outputs[0]
-                raise InvalidArgumentError(
-                    f"You must feed a value for placeholder '{op.name}' with dtype "
-                    f"{t.dtype.name} and shape {fmt(t.shape)}"
-                )
-            placeholders.append(op.outputs[0])
-        elif op.type == "variable":
-            variables.append(op.outputs[0])
-    inputs = [*placeholders, *variables]
-    function = lower_function(inputs, values)
+    placeholders, variables = _program_inputs(values, set(fed))
+    function = lower_function([*placeholders, *variables], values)
     spec = ProgramSpec(function, len(placeholders), tuple(v.key for v in variables),
                        len(fetches), tuple(keys), strict_float)
     return Lowered(spec, tuple(placeholders), tuple(variables))
 
 
-def needed_ops(tensors: Sequence[Tensor], stop: frozenset | set = frozenset()) -> list[Operation]:
-    """The ops ``tensors`` depend on through data edges, in creation (evaluation) order,
-    not looking past the tensors in ``stop``."""
-    seen: set[Operation] = set()
-    stack = [t.op for t in tensors if t not in stop]
-    while stack:
-        op = stack.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        stack.extend(t.op for t in op.inputs if t not in stop)
-    return sorted(seen, key=lambda op: op.order)
+def _program_inputs(values: Sequence[Tensor], fed: set[Tensor]) -> tuple[list, list]:
+    """The placeholders and the variables ``values`` need, in creation order; each
+    placeholder must be ``fed``."""
+    needed = ancestors(values)
+    placeholders = [op.outputs[0] for op in needed if op.type == "placeholder"]
+    for t in placeholders:
+        if t not in fed:
+            raise InvalidArgumentError(
+                f"You must feed a value for placeholder '{t.op.name}' with dtype "
+                f"{t.dtype.name} and shape {fmt(t.shape)}"
+            )
+    return placeholders, [op.outputs[0] for op in needed if op.type == "variable"]
 
 
 def lower_function(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> Function:
@@ -91,22 +85,32 @@ def lower_function(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> Funct
     for t in inputs:
         value_id(t)
     nodes = []
-    for op in needed_ops(outputs, stop=set(ids)):
+    for op in ancestors(outputs, stop=set(ids)):
         if op.type in ("placeholder", "variable"):
             raise ValueError(f"'{op.name}' ({op.type}) is needed but is not an input")
         if op.type == "assign":
             ids[op.outputs[0]] = value_id(op.inputs[0])  # an assign yields the value it stores
-            continue
-        if op.type == "no_op":
-            continue
-        attrs = {k: _lower_attr(v) for k, v in op.attrs.items()}
-        nodes.append(Node(op.type, tuple(value_id(t) for t in op.inputs),
-                          tuple(value_id(t) for t in op.outputs), attrs, op.name,
-                          tuple((t.shape, t.dtype) for t in op.outputs)))
+        elif op.type not in NOT_LOWERED:
+            nodes.append(_node(op, [value_id(t) for t in op.inputs],
+                               [value_id(t) for t in op.outputs]))
     return Function(tuple(nodes), tuple(ids[t] for t in inputs),
                     tuple(value_id(t) for t in outputs))
 
 
-def _lower_attr(value):
-    lower = getattr(value, "lower", None)
-    return lower() if callable(lower) and hasattr(value, "is_function_graph") else value
+def _node(op: Operation, inputs: list[int], outputs: list[int]) -> Node:
+    """``op`` as a node reading and defining the numbered values, with its type's facts."""
+    attrs = {k: lower_body(v) if isinstance(v, FuncGraph) else v for k, v in op.attrs.items()}
+    opdef = get_opdef(op.type)
+    # An op running a body (scan) draws random numbers when its body does.
+    random = opdef.random or any(isinstance(v, Function) and v.draws_random
+                                 for v in attrs.values())
+    return Node(op.type, tuple(inputs), tuple(outputs), attrs, op.name,
+                tuple((t.shape, t.dtype) for t in op.outputs),
+                differentiable=opdef.differentiable, random=random,
+                multi_output=opdef.multi_output)
+
+
+def lower_body(body: FuncGraph) -> Function:
+    """A loop body as a nested ``Function``: its inputs are the explicit ones, then the
+    placeholders standing for the outer tensors it captured."""
+    return lower_function([*body.inputs, *body.captures.values()], body.outputs)

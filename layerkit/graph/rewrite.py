@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, ancestors
 from layerkit.graph.opdef import apply
 
 
@@ -22,7 +22,7 @@ def substitute(outputs: Sequence[Tensor], mapping: Mapping[Tensor, Tensor]) -> l
             raise ValueError(f"substitute: '{new.name}' {new.shape} {new.dtype.name} cannot "
                              f"replace '{old.name}' {old.shape} {old.dtype.name}")
     memo: dict[Tensor, Tensor] = dict(mapping)
-    for op in _ops_between(outputs):
+    for op in ancestors(outputs):  # in creation order: inputs are rebuilt first
         inputs = [memo.get(t, t) for t in op.inputs]
         if all(new is old for new, old in zip(inputs, op.inputs)):
             continue
@@ -31,14 +31,3 @@ def substitute(outputs: Sequence[Tensor], mapping: Mapping[Tensor, Tensor]) -> l
         memo.update(zip(op.outputs, rebuilt.outputs))
     return [memo.get(t, t) for t in outputs]
 
-
-def _ops_between(outputs: Sequence[Tensor]):
-    """The ops ``outputs`` depend on, in creation order (so inputs are rebuilt first)."""
-    seen = set()
-    stack = [t.op for t in outputs]
-    while stack:
-        op = stack.pop()
-        if op not in seen:
-            seen.add(op)
-            stack.extend(t.op for t in op.inputs)
-    return sorted(seen, key=lambda op: op.order)

@@ -15,16 +15,20 @@ import numpy as np
 
 import layerkit_backend
 from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError
-from layerkit.graph.graph import Graph, Operation, Tensor, get_default_graph
-from layerkit.graph.program import Lowered, lower_program, needed_ops
+from layerkit.graph.graph import (
+    Graph,
+    Operation,
+    Tensor,
+    ancestors,
+    get_default_graph,
+    get_default_session,  # noqa: F401  (kept importable from here; the stack is graph.py's)
+    push_default_session,
+    remove_default_session,
+)
+from layerkit.graph.program import Lowered, lower_program
 from layerkit.graph.shapes import fmt, is_compatible
 
-_default_sessions: list[Session] = []
 DEFAULT_GRAPH_SEED = 87654321
-
-
-def get_default_session() -> Session | None:
-    return _default_sessions[-1] if _default_sessions else None
 
 
 class Session:
@@ -163,14 +167,14 @@ class Session:
         return _DefaultSession(self)
 
     def __enter__(self) -> Session:
-        _default_sessions.append(self)
+        push_default_session(self)
         self._graph_context = self.graph.as_default()
         self._graph_context.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self._graph_context.__exit__(*exc)
-        _default_sessions.remove(self)
+        remove_default_session(self)
         self.close()
 
 
@@ -181,11 +185,10 @@ class InteractiveSession(Session):
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
                  backend: str | None = None, strict_float: bool = False):
         super().__init__(target, graph, config, backend, strict_float)
-        _default_sessions.append(self)
+        push_default_session(self)
 
     def close(self) -> None:
-        if self in _default_sessions:
-            _default_sessions.remove(self)
+        remove_default_session(self, missing_ok=True)
         super().close()
 
 
@@ -194,11 +197,11 @@ class _DefaultSession:
         self.session = session
 
     def __enter__(self) -> Session:
-        _default_sessions.append(self.session)
+        push_default_session(self.session)
         return self.session
 
     def __exit__(self, *exc) -> None:
-        _default_sessions.remove(self.session)
+        remove_default_session(self.session)
 
 
 class PreparedRun:
@@ -372,19 +375,11 @@ def _rebuild(template: Any, results: dict[Tensor, Any]) -> Any:
 def _state_effects(tensors: list[Tensor], targets: list[Operation]):
     """The variable updates a run performs, and the outputs of side-effecting ops (``print``)
     reached only through control dependencies, which must run although nothing reads them."""
-    seen: set[Operation] = set()
-    stack = [t.op for t in tensors] + list(targets)
-    while stack:
-        op = stack.pop()
-        if op not in seen:
-            seen.add(op)
-            stack.extend(t.op for t in op.inputs)
-            stack.extend(op.control_inputs)
-    assigns = sorted((op for op in seen if op.type == "assign"), key=lambda op: op.order)
-    updates = [(op.attrs["var"], op.outputs[0]) for op in assigns]
-    computed = set(needed_ops([*tensors, *(value for _, value in updates)]))
-    extra = [t for op in sorted(seen - computed, key=lambda op: op.order)
-             if op.type in SIDE_EFFECT_OPS for t in op.outputs]
+    reached = ancestors(tensors, targets, control=True)
+    updates = [(op.attrs["var"], op.outputs[0]) for op in reached if op.type == "assign"]
+    computed = set(ancestors([*tensors, *(value for _, value in updates)]))
+    extra = [t for op in reached if op not in computed and op.type in SIDE_EFFECT_OPS
+             for t in op.outputs]
     return updates, extra
 
 

@@ -29,9 +29,12 @@ def as_shape(shape: Iterable[int | None] | int | None) -> Shape:
     return tuple(result)
 
 
-def fmt(shape: Shape) -> str:
+def format_shape(shape: Shape) -> str:
     """A shape as users write it: ``(None, 10)``, or ``<unknown>`` for an unknown rank."""
     return "<unknown>" if shape is None else str(tuple(shape))
+
+
+fmt = format_shape  # the short name the core's error messages use
 
 
 def num_elements(shape: Shape) -> int | None:

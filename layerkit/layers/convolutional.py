@@ -11,9 +11,7 @@ from typing import Any
 
 from layerkit import activations, initializers, regularizers
 from layerkit import backend as K
-from layerkit.graph import ops
-from layerkit.graph.ops.nn import window_output_size
-from layerkit.graph.shapes import fmt
+from layerkit.graph import format_shape, ops, window_output_size
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -66,7 +64,7 @@ def check_rank(label: str, shape: Any, rank: int, layout: str) -> None:
     dimensions (an unknown shape passes)."""
     if shape is not None and len(shape) != rank:
         who = f"{label} expects" if label else "expected"
-        raise ValueError(f"{who} inputs of rank {rank} {layout}, got shape {fmt(shape)} "
+        raise ValueError(f"{who} inputs of rank {rank} {layout}, got shape {format_shape(shape)} "
                          f"(rank {len(shape)})")
 
 
@@ -120,7 +118,7 @@ class BaseConv(Layer):
         check_rank("", input_shape, self.rank + 2, self._layout)
         if input_shape is None or input_shape[-1] is None:
             raise ValueError(f"the channel (last) dimension of the inputs must be known, got "
-                             f"{fmt(input_shape)}")
+                             f"{format_shape(input_shape)}")
         shape = (*self.kernel_size, int(input_shape[-1]), self.filters)
         self.kernel = self.add_weight(shape, self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, name="kernel")
@@ -135,7 +133,7 @@ class BaseConv(Layer):
         channels = self.kernel.shape[-2]
         if inputs.shape is not None and inputs.shape[-1] not in (None, channels):
             raise ValueError(f"{label} was built for inputs with {channels} channels (last "
-                             f"dimension), got shape {fmt(inputs.shape)}")
+                             f"dimension), got shape {format_shape(inputs.shape)}")
         self._check_fits(label, inputs.shape)
         padding = self.padding
         if padding == "causal":  # left-pad the time axis so no output sees the future
@@ -162,8 +160,8 @@ class BaseConv(Layer):
             spans = tuple((k - 1) * r + 1 for k, r in zip(self.kernel_size, self.dilation_rate))
             raise ValueError(f"{label}: the kernel spans {spans} (kernel_size "
                              f"{self.kernel_size}, dilation_rate {self.dilation_rate}), more "
-                             f"than the spatial dimensions of inputs of shape {fmt(shape)} with "
-                             f"padding='{self.padding}'")
+                             "than the spatial dimensions of inputs of shape "
+                             f"{format_shape(shape)} with padding='{self.padding}'")
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         label = self._label()

@@ -7,8 +7,7 @@ from typing import Any
 
 from layerkit import activations, initializers, regularizers
 from layerkit import backend as K
-from layerkit.graph import ops
-from layerkit.graph.shapes import fmt
+from layerkit.graph import format_shape, ops
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -40,7 +39,7 @@ class Dense(Layer):
     def build(self, input_shape: Any) -> None:
         if input_shape is None or len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(f"the last dimension of the inputs must be known, got "
-                             f"{fmt(input_shape)}")
+                             f"{format_shape(input_shape)}")
         self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, name="kernel")
         self.bias = (self.add_weight((self.units,), self.bias_initializer,
@@ -52,7 +51,7 @@ class Dense(Layer):
         expected = self.kernel.shape[0]
         if inputs.shape is not None and inputs.shape[-1] not in (None, expected):
             raise ValueError(f"Dense '{self.name}' expects inputs whose last dimension is "
-                             f"{expected}, got shape {fmt(inputs.shape)}")
+                             f"{expected}, got shape {format_shape(inputs.shape)}")
         outputs = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
@@ -133,7 +132,7 @@ class Flatten(Layer):
         rest = inputs.shape[1:] if inputs.shape is not None else None
         if rest is None or any(d is None for d in rest):
             raise ValueError(f"Flatten '{self.name}' needs every non-batch dimension known, got "
-                             f"{fmt(inputs.shape)}")
+                             f"{format_shape(inputs.shape)}")
         if self.data_format == "channels_first" and len(rest) > 1:
             inputs = ops.transpose(inputs, (0, *range(2, len(rest) + 1), 1))
         return ops.reshape(inputs, (-1, math.prod(rest)))

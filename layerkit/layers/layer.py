@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes
-from layerkit.graph.shapes import fmt
+from layerkit.graph import Tensor, dtypes, format_shape
 from layerkit.utils.serialization import dtype_policy_name, serialize_dtype_policy
 from layerkit.utils.tree import flatten, pack_sequence_as
 
@@ -406,7 +405,7 @@ def _shapes_of(structure: Any) -> Any:
 def _fmt_shapes(shapes: Any) -> str:
     if isinstance(shapes, list):
         return "[" + ", ".join(_fmt_shapes(s) for s in shapes) + "]"
-    return fmt(shapes)
+    return format_shape(shapes)
 
 
 def _placeholder_like(shape: Any, dtype: str) -> Any:

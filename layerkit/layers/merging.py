@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from layerkit.graph import Tensor, ops
-from layerkit.graph.shapes import fmt
+from layerkit.graph import Tensor, format_shape, ops
 from layerkit.layers.layer import Layer
 
 
@@ -44,7 +43,7 @@ class _Merge(Layer):
             sized = dims - {None}
             if len(sized) > 1:
                 raise ValueError(f"{self._label()}: inputs have incompatible shapes "
-                                 f"{', '.join(fmt(s) for s in input_shape)} (axis {axis}: "
+                                 f"{', '.join(format_shape(s) for s in input_shape)} (axis {axis}: "
                                  f"sizes {sorted(sized)})")
             out.append(sized.pop() if sized else (None if None in dims else 1))
         return tuple(out)
@@ -92,7 +91,7 @@ class Concatenate(Layer):
     def compute_output_shape(self, input_shape):
         if any(s is None for s in input_shape):
             return None
-        listed = ", ".join(fmt(s) for s in input_shape)
+        listed = ", ".join(format_shape(s) for s in input_shape)
         label = f"Concatenate '{self.name}'"
         ranks = {len(s) for s in input_shape}
         if len(ranks) > 1:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from layerkit import initializers, regularizers
-from layerkit.graph import Tensor, ops
-from layerkit.graph.shapes import fmt
+from layerkit.graph import Tensor, format_shape, ops
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -38,7 +37,7 @@ class _Normalization(Layer):
         param_shape = tuple(input_shape[a] for a in self.axes)
         if any(d is None for d in param_shape):
             raise ValueError(f"the normalized axis {self.axis!r} must have a known size, got "
-                             f"inputs of shape {fmt(input_shape)}")
+                             f"inputs of shape {format_shape(input_shape)}")
         self._rank = rank
         # Parameters of shape (C,) broadcast against (..., C) as they are; otherwise reshaped
         # to e.g. (1, C, 1, 1) for axis=1 of a 4-D input.
@@ -66,7 +65,7 @@ class _Normalization(Layer):
                 expected[a] = str(d)
             raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of shape "
                              f"({', '.join(expected)}) (normalized axis {self.axis!r}), got "
-                             f"shape {fmt(shape)}")
+                             f"shape {format_shape(shape)}")
 
     def _normalize(self, inputs: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
         """``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, as Keras folds it."""

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit.graph import ops
-from layerkit.graph.ops.nn import window_output_size
-from layerkit.graph.shapes import fmt
+from layerkit.graph import format_shape, ops, window_output_size
 from layerkit.layers.convolutional import (
     check_rank,
     normalize_tuple,
@@ -57,7 +55,7 @@ class BasePooling(Layer):
                     for d, k, s in zip(input_shape[1:-1], self.pool_size, self.strides))
         if any(o is not None and o <= 0 for o in out):
             raise ValueError(f"{label}: pool_size {self.pool_size} is larger than the spatial "
-                             f"dimensions of inputs of shape {fmt(input_shape)} with "
+                             f"dimensions of inputs of shape {format_shape(input_shape)} with "
                              "padding='valid'")
         return (input_shape[0], *out, input_shape[-1])
 

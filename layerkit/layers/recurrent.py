@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from layerkit import activations, initializers, regularizers
-from layerkit.graph import Tensor, convert_to_tensor, ops
-from layerkit.graph.shapes import fmt
+from layerkit.graph import Tensor, convert_to_tensor, format_shape, ops
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -83,7 +82,7 @@ class _RNN(Layer):
     def build(self, input_shape: Any) -> None:
         if input_shape is None or len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError("inputs must be 3-D (batch, time, features) with the number of "
-                             f"features known, got {fmt(input_shape)}")
+                             f"features known, got {format_shape(input_shape)}")
         width = self.gates * self.units
         self.kernel = self.add_weight((input_shape[-1], width), self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, name="kernel")
@@ -110,7 +109,7 @@ class _RNN(Layer):
         if inputs.shape is None or len(inputs.shape) != 3 \
                 or inputs.shape[-1] not in (None, features):
             raise ValueError(f"{label} expects inputs of shape (batch, time, {features}), got "
-                             f"shape {fmt(inputs.shape)}")
+                             f"shape {format_shape(inputs.shape)}")
         states = self._initial_states(inputs, initial_state, label)
         keep = None
         if training and self.dropout > 0.0:
@@ -146,7 +145,7 @@ class _RNN(Layer):
             if s.shape is not None and (len(s.shape) != 2 or s.shape[1] not in (None,
                                                                                  self.units)):
                 raise ValueError(f"{label} expects initial states of shape (batch, "
-                                 f"{self.units}), got shape {fmt(s.shape)}")
+                                 f"{self.units}), got shape {format_shape(s.shape)}")
         return states
 
     def _step(self, x: Tensor, states: list[Tensor]) -> tuple[list[Tensor], Tensor]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerkit.graph import ops
-from layerkit.graph.shapes import fmt
+from layerkit.graph import format_shape, ops
 from layerkit.layers.layer import Layer
 
 
@@ -45,7 +44,7 @@ class Reshape(Layer):
             return self.target_shape
         size = math.prod(input_shape[1:])
         known = math.prod(d for d in self.target_shape if d != -1)
-        what = (f"{self._label()} cannot reshape inputs of shape {fmt(input_shape)} to "
+        what = (f"{self._label()} cannot reshape inputs of shape {format_shape(input_shape)} to "
                 f"(batch, {', '.join(map(str, self.target_shape))})")
         if -1 in self.target_shape:
             if size % known:
@@ -61,7 +60,7 @@ class Reshape(Layer):
         if -1 in target:
             raise ValueError(f"{self._label()}: the non-batch dimensions of the inputs must be "
                              f"known to resolve the -1 in target_shape {self.target_shape}, got "
-                             f"{fmt(inputs.shape)}")
+                             f"{format_shape(inputs.shape)}")
         return ops.reshape(inputs, (-1, *target))
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
@@ -91,7 +90,7 @@ class Permute(Layer):
         if shape is not None and len(shape) != len(self.dims) + 1:
             raise ValueError(f"{self._label()} with dims {self.dims} expects inputs of rank "
                              f"{len(self.dims) + 1} (batch and {len(self.dims)} more axes), got "
-                             f"shape {fmt(shape)}")
+                             f"shape {format_shape(shape)}")
 
     def call(self, inputs):
         self._check(inputs.shape)
@@ -122,7 +121,7 @@ class RepeatVector(Layer):
     def _check(self, shape: Any) -> None:
         if shape is not None and len(shape) != 2:
             raise ValueError(f"{self._label()} expects inputs of rank 2 (batch, features), got "
-                             f"shape {fmt(shape)}")
+                             f"shape {format_shape(shape)}")
 
     def call(self, inputs):
         self._check(inputs.shape)

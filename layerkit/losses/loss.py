@@ -7,7 +7,7 @@ from typing import Any
 
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, ops
-from layerkit.losses import _runtime as rt
+from layerkit.losses import runtime as rt
 from layerkit.utils.serialization import dtype_policy_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")

@@ -15,7 +15,7 @@ from typing import Any
 
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, ops
-from layerkit.losses import _runtime as rt
+from layerkit.losses import runtime as rt
 from layerkit.losses.loss import Loss
 from layerkit.utils.serialization import function_from_config
 

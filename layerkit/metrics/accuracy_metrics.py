@@ -8,7 +8,7 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, ops
-from layerkit.losses import _runtime as rt
+from layerkit.losses import runtime as rt
 from layerkit.losses.losses import loss_function
 from layerkit.metrics.reduction_metrics import MeanMetricWrapper
 

@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, ops
-from layerkit.graph.opdef import constant
-from layerkit.losses import _runtime as rt
+from layerkit.graph import Tensor, constant, ops
+from layerkit.losses import runtime as rt
 from layerkit.metrics import metrics_utils as mu
 from layerkit.metrics.metric import Metric
 

@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes, placeholder
-from layerkit.graph.opdef import constant
-from layerkit.losses import _runtime as rt
+from layerkit.graph import Tensor, constant, dtypes, placeholder
+from layerkit.losses import runtime as rt
 from layerkit.losses.loss import auto_name
 from layerkit.utils.serialization import dtype_policy_name
 

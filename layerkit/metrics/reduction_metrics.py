@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from layerkit.graph import Tensor, ops
-from layerkit.losses import _runtime as rt
+from layerkit.losses import runtime as rt
 from layerkit.losses.loss import apply_mask
 from layerkit.losses.losses import FUNCTIONS_BY_NAME as _LOSS_FUNCTIONS
 from layerkit.metrics.metric import Metric

@@ -17,8 +17,7 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.callbacks.callback import PendingLogs
-from layerkit.graph import Tensor, gradients, group, ops, placeholder
-from layerkit.graph.rewrite import substitute
+from layerkit.graph import Tensor, gradients, group, ops, placeholder, substitute
 from layerkit.layers.layer import Traced, tracing
 from layerkit.models.compile_utils import Compiled
 from layerkit.utils.tree import flatten, pack_sequence_as

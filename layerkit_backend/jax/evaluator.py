@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layerkit_backend.ir import Function, Node
+from layerkit_backend.ir import Function, Node, between, gradient_operands
 from layerkit_backend.jax.registry import LOWERINGS, Lowering
 
 
@@ -78,15 +78,22 @@ class Evaluator:
         """Run ``node``'s lowering on ``args``; outputs conformed to the declared types."""
         lowering = lowering_of(node)
         attrs = node.attrs
-        if lowering.random or lowering.context:
+        if node.random or lowering.context:
             attrs = dict(attrs)
-            if lowering.random:
-                attrs["key"] = jax.random.fold_in(self.key, attrs["seed"] & 0xFFFFFFFF)
+            if node.random:
+                attrs["key"] = self.key_for(node)
             if lowering.context:
                 attrs["ctx"] = self
         result = lowering.lower(*args, **attrs)
-        outputs = tuple(result) if lowering.multi_output else (result,)
+        outputs = tuple(result) if node.multi_output else (result,)
         return tuple(_conform(node, i, out) for i, out in enumerate(outputs))
+
+    def key_for(self, node: Node) -> Any:
+        """A random node's key: this function's key folded with the op's ``seed`` attribute; a
+        node without one (a scan whose body draws) gets this function's key itself."""
+        if "seed" not in node.attrs:
+            return self.key
+        return jax.random.fold_in(self.key, node.attrs["seed"] & 0xFFFFFFFF)
 
     def run_body(self, function: Function, inputs: Sequence[Any], key: Any) -> list[Any]:
         """Evaluate a nested function (a scan body) with its own PRNG key."""
@@ -120,56 +127,27 @@ def _conform(node: Node, index: int, value: Any) -> Any:
     return value
 
 
-def descendants(nodes: Sequence[Node], sources: set[int]) -> list[Node]:
-    """The nodes of ``nodes`` that read, directly or not, a value in ``sources``."""
-    reached = set(sources)
-    found = []
-    for node in nodes:
-        if reached.intersection(node.inputs):
-            reached.update(node.outputs)
-            found.append(node)
-    return found
-
-
-def gradient_block_nodes(before: Sequence[Node], grad_node: Node) -> list[Node]:
-    """The nodes of ``before`` that lie between the gradient's xs and ys.
-
-    Any node reading an x (directly or not) and read by a y (directly or not) is included,
-    whether or not it is differentiable: the evaluator stops gradients at the inputs of the
-    non-differentiable ones, so the gradient is the same as the numpy backend's, whose path
-    holds only differentiable nodes; computing the others inside the block too means their
-    values also come out of the one forward pass.
-    """
-    n_ys, n_xs = grad_node.attrs["n_ys"], grad_node.attrs["n_xs"]
-    ys = grad_node.inputs[:n_ys]
-    xs = set(grad_node.inputs[n_ys:n_ys + n_xs])
-    downstream = descendants(before, xs)
-    needed = set(ys)
-    block = []
-    for node in reversed(downstream):
-        if needed.intersection(node.outputs):
-            needed.update(node.inputs)
-            block.append(node)
-    return block[::-1]
-
-
 class GradientBlock:
-    """A ``gradients`` node and the path it differentiates, run once through ``jax.vjp``."""
+    """A ``gradients`` node and the path it differentiates, run once through ``jax.vjp``.
+
+    The path holds every node of ``before`` between the gradient's xs and ys, whether or not it
+    is differentiable: the evaluator stops gradients at the inputs of the non-differentiable
+    ones, so the gradient is the same as the numpy backend's, whose path holds only
+    differentiable nodes; computing the others inside the block too means their values also
+    come out of the one forward pass.
+    """
 
     def __init__(self, evaluator: Evaluator, node: Node, before: Sequence[Node]):
         self.evaluator = evaluator
         self.node = node
-        self.nodes = gradient_block_nodes(before, node)
+        self.ys, self.xs, self.grad_ys = gradient_operands(node)
+        self.nodes = between(before, self.xs, self.ys)
         for n in self.nodes:
             if n.op == "gradients":
                 raise NotImplementedError(
                     f"gradients '{node.name}' would differentiate through gradients '{n.name}': "
                     "higher-order gradients are not supported by the jax backend"
                 )
-        n_ys, n_xs = node.attrs["n_ys"], node.attrs["n_xs"]
-        self.ys = node.inputs[:n_ys]
-        self.xs = node.inputs[n_ys:n_ys + n_xs]
-        self.grad_ys = node.inputs[n_ys + n_xs:] if node.attrs.get("has_grad_ys") else ()
         self.unique_xs = tuple(dict.fromkeys(self.xs))  # the same x may be asked for twice
         made = {v for n in self.nodes for v in n.outputs}
         read = (*self.ys, *(u for n in self.nodes for u in n.inputs))
@@ -204,7 +182,7 @@ class GradientBlock:
         local = dict(zip(self.unique_xs, xs))
         for node in self.nodes:
             args = [local[u] if u in local else memo[u] for u in node.inputs]
-            if not lowering_of(node).differentiable:
+            if not node.differentiable:
                 args = [jax.lax.stop_gradient(a) for a in args]
             for v, value in zip(node.outputs, self.evaluator.apply(node, args)):
                 if v in local:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from layerkit_backend.ir import Function, Node
+from layerkit_backend.ir import Function, Node, between, gradient_operands
 from layerkit_backend.numpy.registry import KERNELS, Kernel
 
 
@@ -90,30 +90,31 @@ def plan_function(function: Function) -> Plan:
 
 def gradient_path(before: Sequence[Node], grad_node: Node) -> tuple[BackStep, ...]:
     """The nodes of ``before`` on a differentiable path from the gradient's xs to its ys."""
-    n_ys, n_xs = grad_node.attrs["n_ys"], grad_node.attrs["n_xs"]
-    return path_between(before, grad_node.inputs[n_ys:n_ys + n_xs], grad_node.inputs[:n_ys])
+    ys, xs, _ = gradient_operands(grad_node)
+    return path_between(before, xs, ys)
 
 
 def path_between(nodes: Sequence[Node], xs: Sequence[int],
                  ys: Sequence[int]) -> tuple[BackStep, ...]:
-    """The nodes that depend on some x and that some y depends on, through ops with VJPs.
+    """The steps of a reverse sweep from ``ys`` back to ``xs``: the differentiable nodes on a
+    path between them (``ir.between``), each with its ``needs`` mask.
 
-    An input of such a node needs a cotangent only if it depends on some x too: then it lies on
-    a path from an x to a y. The others (a fed batch, a constant) never pass one on."""
-    depends = set(xs)
-    forward = []
-    for node in nodes:
-        kernel = KERNELS.get(node.op)
-        if kernel is not None and kernel.vjp is not None and depends.intersection(node.inputs):
-            depends.update(node.outputs)
-            forward.append((node, kernel))
-    needed = set(ys)
-    path = []
-    for node, kernel in reversed(forward):
-        if needed.intersection(node.outputs):
-            needed.update(node.inputs)
-            path.append(BackStep(node, kernel, tuple(v in depends for v in node.inputs)))
-    return tuple(reversed(path))
+    An input of such a node needs a cotangent only if it depends on some x too: it is an x or
+    the output of a node on the path. The others (a fed batch, a constant) never pass one on."""
+    path = between(nodes, xs, ys, only_differentiable=True)
+    depends = set(xs).union(*(node.outputs for node in path))
+    return tuple(BackStep(node, _vjp_kernel(node), tuple(v in depends for v in node.inputs))
+                 for node in path)
+
+
+def _vjp_kernel(node: Node) -> Kernel:
+    kernel = KERNELS.get(node.op)
+    if kernel is None or kernel.vjp is None:
+        raise NotImplementedError(
+            f"The numpy backend has no VJP rule for op type {node.op!r} (op '{node.name}'), "
+            "which the core defines as differentiable"
+        )
+    return kernel
 
 
 class Interpreter:
@@ -148,7 +149,7 @@ def _run_kernel(step: Step, env: list, residuals: dict, seed: Sequence[int],
     node, kernel = step.node, step.kernel
     args = [env[v] for v in node.inputs]
     kwargs = node.attrs
-    if kernel.random:
+    if node.random:
         kwargs = {**kwargs, "key": (*seed, kwargs["seed"]) if "seed" in kwargs else tuple(seed)}
     if kernel.residuals:
         kwargs = {**kwargs, "want_residuals": want_residuals}
@@ -157,18 +158,12 @@ def _run_kernel(step: Step, env: list, residuals: dict, seed: Sequence[int],
             residuals[id(node)] = saved
     else:
         result = kernel.forward(*args, **kwargs)
-    return tuple(result) if kernel.multi_output else (result,)
+    return tuple(result) if node.multi_output else (result,)
 
 
 def _run_gradients(step: Step, env: list, residuals: dict, seed: Sequence[int]) -> tuple:
-    node = step.node
-    n_ys, n_xs = node.attrs["n_ys"], node.attrs["n_xs"]
-    ys = node.inputs[:n_ys]
-    xs = node.inputs[n_ys:n_ys + n_xs]
-    if node.attrs.get("has_grad_ys"):
-        seeds = [env[v] for v in node.inputs[n_ys + n_xs:]]
-    else:
-        seeds = [np.ones_like(env[y]) for y in ys]
+    ys, xs, grad_ys = gradient_operands(step.node)
+    seeds = [env[v] for v in grad_ys] if grad_ys else [np.ones_like(env[y]) for y in ys]
     cotangents = backprop(step.path, env, residuals, list(zip(ys, seeds)))
     # Zeros only for the xs no gradient reached (an x the ys do not depend on).
     return tuple(cotangents[x] if x in cotangents else np.zeros_like(env[x]) for x in xs)
@@ -197,7 +192,7 @@ def backprop(path: Sequence[BackStep], env: list, residuals: dict,
             extra["residuals"] = residuals.get(id(node))
         if kernel.vjp_takes_needs:
             extra["needs"] = step.needs
-        if kernel.multi_output:
+        if node.multi_output:
             g = tuple(np.zeros_like(o) if gi is None else gi for gi, o in zip(gs, outs))
             out = tuple(outs)
         else:

@@ -13,9 +13,14 @@ the cotangent ``g`` of the output (a tuple of them for a multi-output op, with z
 nothing depends on), the forward output(s), the inputs and the attributes, and returns one
 cotangent per input (``None`` where no gradient flows). Ops whose VJP needs more than inputs and
 outputs declare ``residuals=True``: their forward takes ``want_residuals`` and returns
-``(output, residuals)``; the VJP receives ``residuals=``. Random ops declare ``random=True`` and
-get ``key``, a tuple of ints: the program call's seed followed by the op's own ``seed``
-attribute; ``numpy.random.default_rng(key)`` makes their generator, so a run is reproducible.
+``(output, residuals)``; the VJP receives ``residuals=``.
+
+The table holds kernels only; the facts of an op type come with each node, from the op's
+definition in the core (``define_op``; see ``layerkit_backend.ir.Node``). A differentiable op's
+kernel has a VJP rule and only it has one. A multi-output op's kernel returns a tuple. A random
+node's kernel gets ``key``, a tuple of ints: the program call's seed followed by the op's own
+``seed`` attribute; ``numpy.random.default_rng(key)`` makes their generator, so a run is
+reproducible.
 
 Not every input wants a cotangent: a Dense layer's fed ``x`` does not, only its weights do. A VJP
 rule that declares a keyword parameter ``needs`` receives a tuple of booleans, one per input,
@@ -47,23 +52,19 @@ class Kernel:
     forward: Callable
     vjp: Callable | None = None
     residuals: bool = False
-    random: bool = False
-    multi_output: bool = False
     vjp_takes_needs: bool = False  # the VJP rule has a ``needs`` parameter (see above)
 
 
 KERNELS: dict[str, Kernel] = {}
 
 
-def defop(name: str, *, residuals: bool = False, random: bool = False,
-          multi_output: bool = False):
+def defop(name: str, *, residuals: bool = False) -> Callable[[Callable], Callable]:
     """Register ``forward`` as the kernel of op type ``name``; attach the VJP with ``.defvjp``."""
 
     def register(forward: Callable) -> Callable:
         if name in KERNELS:
             raise ValueError(f"numpy kernel {name!r} is defined twice")
-        kernel = Kernel(name, forward, residuals=residuals, random=random,
-                        multi_output=multi_output)
+        kernel = Kernel(name, forward, residuals=residuals)
         KERNELS[name] = kernel
 
         def defvjp(vjp: Callable) -> Callable:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import layerkit.graph as lk
 from layerkit.graph import ops
+from layerkit.graph.graph import ancestors
 
 
 def test_ops_get_unique_names_under_scopes():
@@ -120,3 +125,54 @@ def test_name_scopes_nest_reenter_and_reset():
         assert lk.constant(1.0, name="c").op.name == "a/b/c_1"
     with g.name_scope("a"):
         assert lk.constant(1.0, name="d").op.name == "a/d"  # only "a/b" was taken, as in TF1
+
+
+def test_every_operator_is_on_tensor_after_importing_only_the_graph_module():
+    """The op modules attach the operators when they load; ``layerkit.graph`` loads them all,
+    so importing the graph module alone (a fresh process) gives a tensor with every operator."""
+    names = ["add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "pow", "rpow",
+             "matmul", "rmatmul", "neg", "abs", "lt", "le", "gt", "ge", "getitem"]
+    code = ("from layerkit.graph.graph import Tensor\n"
+            f"print([n for n in {names!r} if f'__{{n}}__' not in vars(Tensor)])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    x = lk.placeholder("float32", (2, 2))
+    assert [t.op.type for t in (x @ x, [[1.0, 0.0]] @ x, x[0], 3.0 < x)] == [
+        "matmul", "matmul", "getitem", "greater"]
+    assert (2.0 - x).op.inputs[1] is x
+
+
+def _names(found) -> list[str]:
+    return [op.name for op in found]
+
+
+def test_ancestors_in_creation_order_with_stop_and_control_inputs():
+    a = lk.placeholder("float32", (), name="a")
+    b = lk.placeholder("float32", (), name="b")
+    c = ops.add(b, a, name="c")
+    d = ops.exp(c, name="d")
+    with lk.control_dependencies([d]):
+        e = ops.negative(a, name="e")
+    assert _names(ancestors([d])) == ["a", "b", "c", "d"]
+    assert _names(ancestors([d], stop={c})) == ["d"]
+    assert _names(ancestors([d, c], stop={a})) == ["b", "c", "d"]
+    assert _names(ancestors([e])) == ["a", "e"]
+    assert _names(ancestors([e], control=True)) == ["a", "b", "c", "d", "e"]
+    assert _names(ancestors(ops=[e.op, b.op])) == ["a", "b", "e"]
+
+
+def test_default_sessions_stack_and_interactive_sessions_leave_it():
+    assert lk.get_default_session() is None
+    outer, inner = lk.Session(), lk.Session()
+    with outer:
+        with inner.as_default():
+            assert lk.get_default_session() is inner
+        assert lk.get_default_session() is outer
+        interactive = lk.InteractiveSession()
+        assert lk.get_default_session() is interactive
+        interactive.close()
+        interactive.close()  # closing twice is fine
+        assert lk.get_default_session() is outer
+    assert lk.get_default_session() is None

@@ -448,16 +448,16 @@ def test_custom_loss_subclass(session):
 
 
 def test_eager_graphs_are_cached(session):
-    from layerkit.losses import _runtime
+    from layerkit.losses import runtime
 
     loss = losses.CategoricalCrossentropy()
     t, p = _onehot(4, 3), _probs((4, 3))
     for _ in range(3):
         loss(t, p)
-    assert len(_runtime.object_cache(loss)) == 1
+    assert len(runtime.object_cache(loss)) == 1
     loss(t[:2], p[:2])
-    assert len(_runtime.object_cache(loss)) == 2
+    assert len(runtime.object_cache(loss)) == 2
     losses.mse(t, p)
-    size = len(_runtime._CACHE)
+    size = len(runtime._CACHE)
     losses.mse(t, p)
-    assert len(_runtime._CACHE) == size
+    assert len(runtime._CACHE) == size

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from layerkit.graph import dtypes
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, overload_operator
 from layerkit.graph.opdef import apply, apply1, convert_operands, convert_to_tensor, define_op
 from layerkit.graph.ops._rules import same_dtype
 from layerkit.graph.shapes import Shape, fmt, num_elements
@@ -249,7 +249,7 @@ def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tens
     return apply1("stack", values, {"axis": _axis_attr(axis, "stack")}, name=name)
 
 
-@define_op("split")
+@define_op("split", multi_output=True)
 def _split_rule(x, *, sizes, axis):
     dtype = x.dtype
     if x.shape is None:
@@ -554,3 +554,6 @@ def zeros_like(x, name: str | None = None) -> Tensor:
 def ones_like(x, name: str | None = None) -> Tensor:
     """Ones with the shape and dtype of ``x`` (no gradient flows to ``x``)."""
     return apply1("ones_like", [convert_to_tensor(x)], name=name)
+
+
+overload_operator("getitem", getitem)  # x[1:, 0]

@@ -19,9 +19,9 @@ __all__ = ["FuncGraph", "print_tensors", "scan"]
 
 
 class FuncGraph(Graph):
-    """A sub-graph (a loop body) nested in ``outer``; outer tensors it uses are captured."""
+    """A sub-graph (a loop body) nested in ``outer``; outer tensors it uses are captured.
 
-    is_function_graph = True
+    Lowering makes it a nested function of the program (``program.lower_body``)."""
 
     def __init__(self, outer: Graph, name: str):
         super().__init__()
@@ -43,12 +43,6 @@ class FuncGraph(Graph):
                     tensor.dtype, tensor.shape, name="captured")
         return self.captures[outer_tensor]
 
-    def lower(self):
-        """The body as a backend ``Function``: inputs are the explicit ones, then captures."""
-        from layerkit.graph.program import lower_function
-
-        return lower_function([*self.inputs, *self.captures.values()], self.outputs)
-
 
 def _as_list(value: Any, what: str) -> tuple[list[Tensor], bool]:
     """``value`` (a tensor or a list/tuple of them) as a list, and whether it was a sequence."""
@@ -59,7 +53,7 @@ def _as_list(value: Any, what: str) -> tuple[list[Tensor], bool]:
     return [convert_to_tensor(value)], False
 
 
-@define_op("scan")
+@define_op("scan", multi_output=True)
 def _scan_rule(*inputs, body, n_carry, n_seq, n_ys, length, reverse):
     return [(t.shape, t.dtype) for t in body.outputs[:n_carry]] + [
         ((length, *t.shape), t.dtype) for t in body.outputs[n_carry:]

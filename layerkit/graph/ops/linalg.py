@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["matmul"]
 
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, overload_operator
 from layerkit.graph.opdef import apply1, convert_operands, define_op
 from layerkit.graph.ops._rules import require_numeric, same_dtype
 from layerkit.graph.shapes import Shape, broadcast, fmt
@@ -49,3 +49,6 @@ def matmul(a, b, name: str | None = None) -> Tensor:
     """
     a, b = convert_operands(a, b, op_name="matmul")
     return apply1("matmul", [a, b], name=name)
+
+
+overload_operator("matmul", matmul, reflected=True)

@@ -11,7 +11,7 @@ __all__ = [
 ]
 
 from layerkit.graph import dtypes
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, overload_operator
 from layerkit.graph.opdef import apply1, convert_operands, convert_to_tensor, define_op
 from layerkit.graph.ops._rules import (
     canonical_axes,
@@ -222,3 +222,12 @@ def _arg_reduction(op_type: str, doc: str):
 
 argmax = _arg_reduction("argmax", "Index (int64) of the largest element along ``axis``.")
 argmin = _arg_reduction("argmin", "Index (int64) of the smallest element along ``axis``.")
+
+
+# -- Python operators on tensors --------------------------------------------------------------
+for _name, _op in {"add": add, "sub": subtract, "mul": multiply, "truediv": divide,
+                   "pow": power}.items():
+    overload_operator(_name, _op, reflected=True)
+for _name, _op in {"lt": less, "le": less_equal, "gt": greater, "ge": greater_equal,
+                   "neg": negative, "abs": abs}.items():
+    overload_operator(_name, _op)

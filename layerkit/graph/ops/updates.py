@@ -18,7 +18,7 @@ from layerkit.graph.ops._rules import require_float, same_dtype
 from layerkit.graph.shapes import Shape, fmt
 
 
-@define_op("adam_update", differentiable=False)
+@define_op("adam_update", differentiable=False, multi_output=True)
 def _adam_update_rule(variable, gradient, m, v, alpha, *v_hat, beta_1, beta_2, epsilon):
     dtype = same_dtype(variable, gradient, m, v, alpha, *v_hat)
     require_float(variable)

@@ -8,42 +8,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from layerkit_backend.ir import Function
-from layerkit_backend.jax.registry import LOWERINGS, deflower
+from layerkit_backend.jax.registry import deflower
 
 
-@deflower("scan", multi_output=True, context=True)
-def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, ctx):
+@deflower("scan", context=True)
+def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, ctx, key=None):
     """``lax.scan`` over the body, lowered once (not per step: XLA loops over it)."""
     init = tuple(inputs[:n_carry])
     seqs = tuple(inputs[n_carry:n_carry + n_seq])
     captured = inputs[n_carry + n_seq:]
     steps = seqs[0].shape[0] if seqs else length
-    # Random ops in the body draw from a key folded with the step index, so steps differ.
-    indexed = _draws_randomness(body)
+    # ``key`` comes only when the body draws random numbers (the node is then random): its
+    # random ops draw from the key folded with the step index, so steps differ.
+    indexed = key is not None
     xs = (jnp.arange(steps), *seqs) if indexed else seqs
 
     def step(carry, x):
-        key = jax.random.fold_in(ctx.key, x[0]) if indexed else ctx.key
+        step_key = jax.random.fold_in(key, x[0]) if indexed else ctx.key
         x_t = x[1:] if indexed else x
-        outputs = ctx.run_body(body, [*carry, *x_t, *captured], key)
+        outputs = ctx.run_body(body, [*carry, *x_t, *captured], step_key)
         # lax.scan wants the carry's types exactly as they came in.
         new_carry = tuple(jnp.asarray(o, c.dtype) for o, c in zip(outputs[:n_carry], carry))
         return new_carry, tuple(outputs[n_carry:])
 
     final, stacked = jax.lax.scan(step, init, xs, length=steps, reverse=reverse)
     return (*final, *stacked)
-
-
-def _draws_randomness(function: Function) -> bool:
-    """Whether a random op is in ``function``, or in a function nested in it."""
-    for node in function.nodes:
-        lowering = LOWERINGS.get(node.op)
-        if lowering is not None and lowering.random:
-            return True
-        if any(isinstance(a, Function) and _draws_randomness(a) for a in node.attrs.values()):
-            return True
-    return False
 
 
 @deflower("print")

@@ -72,15 +72,15 @@ for _name, _fn in {
     "less_equal": jnp.less_equal, "greater": jnp.greater, "greater_equal": jnp.greater_equal,
     "logical_and": jnp.logical_and, "logical_or": jnp.logical_or,
 }.items():
-    deflower(_name, differentiable=False)(_fn)
+    deflower(_name)(_fn)
 
 
-@deflower("logical_not", differentiable=False)
+@deflower("logical_not")
 def logical_not(x):
     return jnp.logical_not(x)
 
 
-@deflower("sign", differentiable=False)
+@deflower("sign")
 def sign(x):
     return jnp.sign(x)
 
@@ -142,7 +142,7 @@ def softplus(x):
     return jnp.logaddexp(x, jnp.zeros_like(x))
 
 
-@deflower("stop_gradient", differentiable=False)
+@deflower("stop_gradient")
 def stop_gradient(x):
     return jax.lax.stop_gradient(x)
 
@@ -197,16 +197,16 @@ def logsumexp(x, *, axis, keepdims):
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
-@deflower("argmax", differentiable=False)
+@deflower("argmax")
 def argmax(x, *, axis):
     return jnp.argmax(x, axis=axis).astype(jnp.int64)
 
 
-@deflower("argmin", differentiable=False)
+@deflower("argmin")
 def argmin(x, *, axis):
     return jnp.argmin(x, axis=axis).astype(jnp.int64)
 
 
-@deflower("constant", differentiable=False)
+@deflower("constant")
 def constant(*, value, dtype):
     return jnp.asarray(np.asarray(value, dtype=dtype))

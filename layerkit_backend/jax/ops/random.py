@@ -20,24 +20,24 @@ def _shape(like, shape) -> tuple[int, ...]:
     return tuple(like[0].shape) if like else tuple(shape)
 
 
-@deflower("random_uniform", random=True, differentiable=False)
+@deflower("random_uniform")
 def random_uniform(*like, shape, dtype, seed, minval, maxval, key):
     u = jax.random.uniform(key, _shape(like, shape), dtype)
     return (minval + (maxval - minval) * u).astype(dtype)
 
 
-@deflower("random_normal", random=True, differentiable=False)
+@deflower("random_normal")
 def random_normal(*like, shape, dtype, seed, mean, stddev, key):
     z = jax.random.normal(key, _shape(like, shape), dtype)
     return (mean + stddev * z).astype(dtype)
 
 
-@deflower("truncated_normal", random=True, differentiable=False)
+@deflower("truncated_normal")
 def truncated_normal(*like, shape, dtype, seed, mean, stddev, key):
     z = jax.random.truncated_normal(key, -TRUNCATE_AT, TRUNCATE_AT, _shape(like, shape), dtype)
     return (mean + stddev * z).astype(dtype)
 
 
-@deflower("random_bernoulli", random=True, differentiable=False)
+@deflower("random_bernoulli")
 def random_bernoulli(*like, shape, dtype, seed, p, key):
     return jax.random.bernoulli(key, p, _shape(like, shape)).astype(jnp.dtype(dtype))

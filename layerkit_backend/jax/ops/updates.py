@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from layerkit_backend.jax.registry import deflower
 
 
-@deflower("adam_update", differentiable=False, multi_output=True)
+@deflower("adam_update")
 def adam_update(variable, gradient, m, v, alpha, *v_hat, beta_1, beta_2, epsilon):
     """``(variable', m', v'[, v_hat'])`` of one Adam step (``layerkit.graph.ops.adam_update``)."""
     dtype = variable.dtype

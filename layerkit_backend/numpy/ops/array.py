@@ -64,7 +64,7 @@ def _(g, out, *values, axis):
     return tuple(np.split(g, ends[:-1], axis=axis))
 
 
-@defop("split", multi_output=True)
+@defop("split")
 def split(x, *, sizes, axis):
     return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
 

@@ -38,8 +38,10 @@ def _path(body: Function, from_inputs: tuple[bool, ...]) -> tuple[BackStep, ...]
     return paths[from_inputs]
 
 
-@defop("scan", residuals=True, random=True, multi_output=True)
-def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, key, want_residuals):
+@defop("scan", residuals=True)
+def scan(*inputs, body, n_carry, n_seq, n_ys, length, reverse, want_residuals, key=()):
+    # ``key`` comes only when the body draws random numbers (the node is then random); each
+    # step's body runs with it and the step index, so steps draw different values.
     interpreter = _interpreter(body)
     carry = list(inputs[:n_carry])
     seqs = inputs[n_carry:n_carry + n_seq]

@@ -21,19 +21,19 @@ def _floats(draw, shape, dtype):
     return draw(size=shape, dtype=native)
 
 
-@defop("random_uniform", random=True)
+@defop("random_uniform")
 def random_uniform(*like, shape, dtype, seed, minval, maxval, key):
     u = _floats(np.random.default_rng(key).random, _shape(like, shape), dtype)
     return (minval + (maxval - minval) * u).astype(dtype, copy=False)
 
 
-@defop("random_normal", random=True)
+@defop("random_normal")
 def random_normal(*like, shape, dtype, seed, mean, stddev, key):
     z = _floats(np.random.default_rng(key).standard_normal, _shape(like, shape), dtype)
     return (mean + stddev * z).astype(dtype, copy=False)
 
 
-@defop("truncated_normal", random=True)
+@defop("truncated_normal")
 def truncated_normal(*like, shape, dtype, seed, mean, stddev, key):
     rng = np.random.default_rng(key)
     z = _floats(rng.standard_normal, _shape(like, shape), dtype)
@@ -44,6 +44,6 @@ def truncated_normal(*like, shape, dtype, seed, mean, stddev, key):
     return (mean + stddev * z).astype(dtype, copy=False)
 
 
-@defop("random_bernoulli", random=True)
+@defop("random_bernoulli")
 def random_bernoulli(*like, shape, dtype, seed, p, key):
     return (np.random.default_rng(key).random(_shape(like, shape)) < p).astype(dtype)

@@ -14,7 +14,7 @@ import numpy as np
 from layerkit_backend.numpy.registry import defop
 
 
-@defop("adam_update", multi_output=True)
+@defop("adam_update")
 def adam_update(variable, gradient, m, v, alpha, *v_hat, beta_1, beta_2, epsilon):
     """``(variable', m', v'[, v_hat'])`` of one Adam step (``layerkit.graph.ops.adam_update``)."""
     # The hyper-parameters become scalars of the variable's dtype, as constants of it would.

@@ -14,8 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from layerkit.graph import Graph, Session, Tensor, convert_to_tensor, dtypes, placeholder
-from layerkit.graph.graph import get_default_graph
+from layerkit.graph import (
+    Graph,
+    Session,
+    Tensor,
+    convert_to_tensor,
+    dtypes,
+    get_default_graph,
+    placeholder,
+)
 
 
 def is_symbolic(x: Any) -> bool:

@@ -20,9 +20,16 @@ import numpy as np
 
 import layerkit_backend
 from layerkit import backend as K
-from layerkit.graph import Graph, Session, Tensor, dtypes, ops, placeholder
-from layerkit.graph.graph import get_default_graph
-from layerkit.graph.opdef import constant
+from layerkit.graph import (
+    Graph,
+    Session,
+    Tensor,
+    constant,
+    dtypes,
+    get_default_graph,
+    ops,
+    placeholder,
+)
 
 # -- symbolic or eager ------------------------------------------------------------------------
 
