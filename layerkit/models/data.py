@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from layerkit.models.arguments import short_repr
 
 
 def as_list(data: Any, names: list[str], what: str) -> list[np.ndarray] | None:
@@ -34,6 +37,33 @@ def check_cardinality(**arrays: list[np.ndarray] | None) -> int:
         raise ValueError(f"Data cardinality is ambiguous: {listed}. Make sure all arrays "
                          "contain the same number of samples.")
     return distinct.pop()
+
+
+def check_not_empty(what: str, xs: list[np.ndarray], samples: int) -> None:
+    """At least one sample: with none, fit would "train" on nothing and predict would have no
+    batch to concatenate."""
+    if samples == 0:
+        shapes = ", ".join(str(a.shape) for a in xs)
+        raise ValueError(f"{what}(): expected non-empty input data, but x has 0 samples "
+                         f"(shape {shapes})")
+
+
+def check_numeric(what: str, **arrays: list[np.ndarray] | None) -> None:
+    """Targets and weights must be numbers: strings would otherwise fail deep in a loss (or in
+    the label check) with numpy's message."""
+    for name, group in arrays.items():
+        for i, a in enumerate(group or []):
+            if not _is_numeric(a):
+                where = f"{name}[{i}]" if len(group) > 1 else name
+                raise TypeError(f"{what}(): {where} must hold numbers, got an array of dtype "
+                                f"{a.dtype}: {short_repr(a)}; encode string labels as "
+                                "integers first")
+
+
+def _is_numeric(a: np.ndarray) -> bool:
+    if a.dtype.kind == "O":  # numbers in an object array still convert
+        return all(isinstance(v, numbers.Number) for v in a.flat)
+    return a.dtype.kind in "biuf"
 
 
 def warn_on_nan(**arrays: list[np.ndarray] | None) -> None:

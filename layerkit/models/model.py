@@ -11,6 +11,7 @@ from layerkit.graph import Tensor
 from layerkit.layers.input_layer import InputLayer
 from layerkit.layers.layer import Layer
 from layerkit.models import functional
+from layerkit.models.arguments import short_repr
 from layerkit.models.summary import print_summary
 from layerkit.models.trainer import Trainer
 from layerkit.utils.tree import flatten
@@ -41,15 +42,24 @@ class Model(Trainer, Layer):
         self._output_structure = outputs
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
-        for t in self.inputs:
-            history = getattr(t, "_keras_history", None)
-            if not isinstance(t, Tensor) or history is None or \
-                    not isinstance(history[0], InputLayer):
-                raise ValueError(f"Model '{self.name}': inputs must come from layerkit.Input(), "
-                                 f"got {t!r}")
+        self._check_functional_tensors()
         self._nodes = functional.nodes_between(self.inputs, self.outputs)
         self._layers = functional.keras_layer_order(self.inputs, self.outputs)
         self.built = True
+
+    def _check_functional_tensors(self) -> None:
+        """Inputs from ``layerkit.Input()`` and outputs that are tensors, before the graph walk
+        would fail on them with an AttributeError."""
+        for where, tensors in (("inputs", self.inputs), ("outputs", self.outputs)):
+            for t in tensors:
+                if not isinstance(t, Tensor):
+                    raise TypeError(f"Model '{self.name}': {where} must be symbolic tensors, "
+                                    f"got {type(t).__name__}: {short_repr(t)}")
+        for t in self.inputs:
+            history = getattr(t, "_keras_history", None)
+            if history is None or not isinstance(history[0], InputLayer):
+                raise ValueError(f"Model '{self.name}': inputs must come from layerkit.Input(), "
+                                 f"got {short_repr(t)}")
 
     @property
     def layers(self) -> list[Layer]:

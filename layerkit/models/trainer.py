@@ -22,6 +22,7 @@ from layerkit import distribution as distribution_lib
 from layerkit.callbacks import CallbackList, History, ProgbarLogger
 from layerkit.callbacks.callback import PendingLogs, resolve_logs
 from layerkit.graph import Tensor
+from layerkit.models import arguments
 from layerkit.models import data as D
 from layerkit.models.compile_utils import Compiled, check_loss_names
 from layerkit.models.step import Program, program_key, step_function, trace_program
@@ -141,7 +142,8 @@ class Trainer:
         sws = D.as_list(sample_weight, self.output_names or ["output_0"], "sample_weight")
         if what != "predict" and ys is None:
             raise ValueError(f"{what}() needs y (targets) for model '{self.name}'")
-        D.check_cardinality(x=xs, y=ys, sample_weight=sws)
+        D.check_numeric(what, y=ys, sample_weight=sws)
+        D.check_not_empty(what, xs, D.check_cardinality(x=xs, y=ys, sample_weight=sws))
         self._check_input_shapes(xs)
         if class_weight is not None:
             cw = D.class_weights_to_sample_weights(ys[0], class_weight)
@@ -187,16 +189,19 @@ class Trainer:
             validation_steps: int | None = None, validation_batch_size: int | None = None,
             validation_freq: int = 1) -> History:
         """Train for ``epochs`` passes over ``(x, y)``; returns the ``History``."""
+        _check_fit_arguments(batch_size, validation_batch_size, epochs, initial_epoch,
+                             callbacks)
         batch_size = batch_size or 32
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
-        # Traced before the callbacks start, as Keras 3's fit builds the model and its train
-        # function first; the labels are checked against the program's outputs.
-        self._check_sparse_labels(self._trace("train", xs, ys, sws).outputs, ys)
         val = None
         if validation_data is not None:
             vx, vy, *vsw = validation_data
             val = self._prepare(vx, vy, vsw[0] if vsw else None, what="evaluate")
-        elif validation_split:
+        # Traced before the callbacks start, as Keras 3's fit builds the model and its train
+        # function first (but after all the data is checked: tracing makes the optimizer's
+        # slots); the labels are checked against the program's outputs.
+        self._check_sparse_labels(self._trace("train", xs, ys, sws).outputs, ys)
+        if val is None and validation_split:
             (xs, ys, sws), (vxs, vys, vsws) = D.split_validation([xs, ys, sws],
                                                                  validation_split)
             val = (vxs, vys, vsws)
@@ -264,6 +269,8 @@ class Trainer:
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
                  callbacks: list | None = None, return_dict: bool = False) -> Any:
         """The loss and metrics over ``(x, y)``: a scalar, a list, or a dict."""
+        arguments.check_batch_size("evaluate", "batch_size", batch_size)
+        arguments.check_callbacks("evaluate", callbacks)
         xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
         self._check_sparse_labels(self._trace("test", xs, ys, sws).outputs, ys)
         distribution_lib.check_batches(len(xs[0]), batch_size or 32, steps, "batch_size")
@@ -279,6 +286,8 @@ class Trainer:
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: list | None = None) -> Any:
         """The model's outputs for ``x``, computed in inference mode, as numpy arrays."""
+        arguments.check_batch_size("predict", "batch_size", batch_size)
+        arguments.check_callbacks("predict", callbacks)
         xs, _, _ = self._prepare(x, what="predict")
         callback_list = _callback_list(callbacks, None, 0, self)
         callback_list.on_predict_begin()
@@ -313,6 +322,15 @@ class Trainer:
         xs, _, _ = self._prepare(x, what="predict")
         outputs = self._run_step("predict", xs)
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _check_fit_arguments(batch_size, validation_batch_size, epochs, initial_epoch,
+                         callbacks) -> None:
+    arguments.check_batch_size("fit", "batch_size", batch_size)
+    arguments.check_batch_size("fit", "validation_batch_size", validation_batch_size)
+    arguments.check_epoch_count("fit", "epochs", epochs)
+    arguments.check_epoch_count("fit", "initial_epoch", initial_epoch)
+    arguments.check_callbacks("fit", callbacks)
 
 
 def _joined(*groups: list[np.ndarray] | None) -> list[np.ndarray]:
