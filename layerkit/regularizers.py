@@ -14,6 +14,7 @@ import numpy as np
 
 from layerkit.graph import Tensor, constant, ops
 from layerkit.utils import symbolic
+from layerkit.utils.messages import short_repr
 from layerkit.utils.serialization import deserialize_object, get_object, serialize_object
 
 __all__ = [
@@ -162,7 +163,8 @@ ALL_OBJECTS_DICT: dict[str, Any] = {
 
 def _unknown(identifier: Any) -> ValueError:
     names = ", ".join(sorted([*ALL_OBJECTS_DICT, "l1_l2"]))
-    return ValueError(f"Could not interpret regularizer identifier: {identifier!r}. Known "
+    return ValueError("Could not interpret regularizer identifier: "
+                      f"{short_repr(identifier)}. Known "
                       f"regularizers: {names}")
 
 

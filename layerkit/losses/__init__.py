@@ -37,6 +37,7 @@ from layerkit.losses.losses import (
     mse,
     sparse_categorical_crossentropy,
 )
+from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
@@ -70,7 +71,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     if isinstance(config, str):
         return _lookup(config, objects)
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret loss config: {config!r}")
+        raise ValueError(f"Could not interpret loss config: {short_repr(config)}")
     class_name, inner = config["class_name"], config.get("config") or {}
     if class_name == "function":
         return _lookup(inner if isinstance(inner, str) else config.get("registered_name"),
@@ -85,7 +86,8 @@ def _lookup(name: Any, objects: dict) -> Any:
     if name in objects:
         return objects[name]
     known = ", ".join(sorted(ALL_OBJECTS_DICT))
-    raise ValueError(f"Could not interpret loss identifier: {name!r}. Known losses: {known}")
+    raise ValueError("Could not interpret loss identifier: "
+                     f"{short_repr(name)}. Known losses: {known}")
 
 
 def get(identifier: Any) -> Any:
@@ -101,12 +103,14 @@ def get(identifier: Any) -> Any:
         obj = identifier
     if inspect.isclass(obj):
         if not issubclass(obj, Loss) or obj in (Loss, LossFunctionWrapper):
-            raise ValueError(f"Could not interpret loss identifier: {identifier!r} (a class "
+            raise ValueError("Could not interpret loss identifier: "
+                             f"{short_repr(identifier)} (a class "
                              "must be a concrete Loss subclass)")
         return obj()
     if callable(obj):
         return obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}. Known losses: "
+    raise ValueError("Could not interpret loss identifier: "
+                     f"{short_repr(identifier)}. Known losses: "
                      + ", ".join(sorted(ALL_OBJECTS_DICT)))
 
 
