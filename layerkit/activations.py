@@ -16,7 +16,6 @@ from typing import Any
 
 from layerkit.graph import Tensor, convert_to_tensor, ops
 from layerkit.utils import symbolic
-from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
@@ -201,8 +200,7 @@ ALL_OBJECTS_DICT: dict[str, Callable] = {**_BUILTINS, **_ALIASES}
 
 def _unknown(identifier: Any) -> ValueError:
     names = ", ".join(sorted(ALL_OBJECTS_DICT))
-    return ValueError("Could not interpret activation function identifier: "
-                      f"{short_repr(identifier)}. "
+    return ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
                       f"Known activations: {names}")
 
 
@@ -211,8 +209,7 @@ def serialize(activation: Callable) -> str:
     name = getattr(activation, "__name__", None)
     if name in _BUILTINS and _BUILTINS[name] is activation:
         return name
-    raise ValueError("Unknown activation function "
-                     f"{short_repr(activation)} cannot be serialized: only "
+    raise ValueError(f"Unknown activation function {activation!r} cannot be serialized: only "
                      f"the built-in activations can ({', '.join(sorted(_BUILTINS))})")
 
 

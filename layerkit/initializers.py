@@ -26,7 +26,6 @@ import numpy as np
 
 from layerkit import backend
 from layerkit.graph import dtypes
-from layerkit.utils.messages import short_repr
 from layerkit.utils.serialization import (
     check_unsupported,
     deserialize_object,
@@ -417,8 +416,7 @@ ALL_OBJECTS_DICT: dict[str, type] = {
 
 def _unknown(identifier: Any) -> ValueError:
     names = ", ".join(sorted(ALL_OBJECTS_DICT))
-    return ValueError("Could not interpret initializer identifier: "
-                      f"{short_repr(identifier)}. Known "
+    return ValueError(f"Could not interpret initializer identifier: {identifier!r}. Known "
                       f"initializers: {names}")
 
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from layerkit.graph import Tensor, constant, ops
 from layerkit.utils import symbolic
-from layerkit.utils.messages import short_repr
 from layerkit.utils.serialization import deserialize_object, get_object, serialize_object
 
 __all__ = [
@@ -163,8 +162,7 @@ ALL_OBJECTS_DICT: dict[str, Any] = {
 
 def _unknown(identifier: Any) -> ValueError:
     names = ", ".join(sorted([*ALL_OBJECTS_DICT, "l1_l2"]))
-    return ValueError("Could not interpret regularizer identifier: "
-                      f"{short_repr(identifier)}. Known "
+    return ValueError(f"Could not interpret regularizer identifier: {identifier!r}. Known "
                       f"regularizers: {names}")
 
 

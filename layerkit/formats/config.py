@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from layerkit import layers, losses, metrics, optimizers
-from layerkit.utils.messages import short_repr
 
 __all__ = ["compile_from_training_config", "deserialize_model", "serialize_model",
            "training_config"]
@@ -80,24 +79,21 @@ def compile_from_training_config(model: Any, config: dict[str, Any],
         return metrics.deserialize(spec, custom_objects=custom_objects)
 
     model.compile(optimizer=optimizer,
-                  loss=_rebuild(config.get("loss"), loss, "loss"),
+                  loss=_rebuild(config.get("loss"), loss),
                   loss_weights=config.get("loss_weights"),
-                  metrics=_rebuild(config.get("metrics"), metric, "metrics"),
-                  weighted_metrics=_rebuild(config.get("weighted_metrics"), metric,
-                                            "weighted_metrics"))
+                  metrics=_rebuild(config.get("metrics"), metric),
+                  weighted_metrics=_rebuild(config.get("weighted_metrics"), metric))
 
 
-def _rebuild(spec: Any, deserialize: Any, argument: str) -> Any:
+def _rebuild(spec: Any, deserialize: Any) -> Any:
     """The inverse of ``_nested``: names stay names (compile resolves them, so 'accuracy'
-    picks the right accuracy for the loss); serialized objects are rebuilt. ``argument`` names
-    the compile argument in errors."""
+    picks the right accuracy for the loss); serialized objects are rebuilt."""
     if spec is None or isinstance(spec, str):
         return spec
     if isinstance(spec, list):
-        return [_rebuild(s, deserialize, argument) for s in spec]
+        return [_rebuild(s, deserialize) for s in spec]
     if isinstance(spec, dict) and "class_name" in spec:
         return deserialize(spec)
     if isinstance(spec, dict):
-        return {k: _rebuild(v, deserialize, argument) for k, v in spec.items()}
-    raise ValueError(f"Cannot read the compile argument {argument!r} from the file: "
-                     f"{short_repr(spec)} is not a name or a serialized object")
+        return {k: _rebuild(v, deserialize) for k, v in spec.items()}
+    raise ValueError(f"Cannot read the compile argument {spec!r} from the file")

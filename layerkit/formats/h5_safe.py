@@ -64,13 +64,6 @@ def open_h5(path: str | os.PathLike) -> Iterator[SafeFile]:
                               f"{error}") from None
     try:
         yield SafeFile(f, path)
-    except NotImplementedError as error:
-        # A feature the file uses that layerkit lacks (a dtype policy): not damage.
-        raise NotImplementedError(f"{path!r}: {error}") from None
-    except RecursionError:
-        # Both are RuntimeErrors, which h5py raises for damage; these come from the config.
-        raise ValueError(f"{path!r}: the model config is nested too deeply to rebuild (past "
-                         "Python's recursion limit)") from None
     except (OSError, RuntimeError, KeyError) as error:
         raise FileFormatError(f"{path!r} could not be read (truncated or corrupted?): "
                               f"{error}") from None
@@ -212,10 +205,7 @@ class SafeFile:
             return None
         try:
             return json.loads(text)
-        except RecursionError:
-            raise ValueError(f"{self.path!r}: attribute {name!r} is nested too deeply to read "
-                             "(past Python's recursion limit)") from None
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise FileFormatError(f"{self.path!r}: attribute {name!r} is not valid JSON: "
                                   f"{error}") from None
 

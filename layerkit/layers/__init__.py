@@ -12,7 +12,6 @@ from typing import Any
 from layerkit.layers.core import Activation, Dense, Dropout, Flatten
 from layerkit.layers.input_layer import Input, InputLayer
 from layerkit.layers.layer import Layer
-from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_object_scope, custom_objects_in_scope
 
 # Class name -> module, for the layers not imported above.
@@ -87,8 +86,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     name = config.get("class_name")
     classes = {**_registry(), **custom_objects_in_scope(custom_objects)}
     if not isinstance(name, str) or name not in classes:
-        raise ValueError("Unknown layer class "
-                         f"{short_repr(name)}: it is neither built in nor passed in "
+        raise ValueError(f"Unknown layer class {name!r}: it is neither built in nor passed in "
                          "custom_objects")
     cls = classes[name]
     inner = config.get("config", {})

@@ -37,7 +37,6 @@ from layerkit.losses.losses import (
     mse,
     sparse_categorical_crossentropy,
 )
-from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 ALL_OBJECTS = (
@@ -71,7 +70,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     if isinstance(config, str):
         return _lookup(config, objects)
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret loss config: {short_repr(config)}")
+        raise ValueError(f"Could not interpret loss config: {config!r}")
     class_name, inner = config["class_name"], config.get("config") or {}
     if class_name == "function":
         return _lookup(inner if isinstance(inner, str) else config.get("registered_name"),
@@ -86,8 +85,7 @@ def _lookup(name: Any, objects: dict) -> Any:
     if name in objects:
         return objects[name]
     known = ", ".join(sorted(ALL_OBJECTS_DICT))
-    raise ValueError("Could not interpret loss identifier: "
-                     f"{short_repr(name)}. Known losses: {known}")
+    raise ValueError(f"Could not interpret loss identifier: {name!r}. Known losses: {known}")
 
 
 def get(identifier: Any) -> Any:
@@ -103,14 +101,12 @@ def get(identifier: Any) -> Any:
         obj = identifier
     if inspect.isclass(obj):
         if not issubclass(obj, Loss) or obj in (Loss, LossFunctionWrapper):
-            raise ValueError("Could not interpret loss identifier: "
-                             f"{short_repr(identifier)} (a class "
+            raise ValueError(f"Could not interpret loss identifier: {identifier!r} (a class "
                              "must be a concrete Loss subclass)")
         return obj()
     if callable(obj):
         return obj
-    raise ValueError("Could not interpret loss identifier: "
-                     f"{short_repr(identifier)}. Known losses: "
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}. Known losses: "
                      + ", ".join(sorted(ALL_OBJECTS_DICT)))
 
 

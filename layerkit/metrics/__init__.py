@@ -54,7 +54,6 @@ from layerkit.metrics.probabilistic_metrics import (
 )
 from layerkit.metrics.reduction_metrics import FUNCTIONS_BY_NAME, Mean, MeanMetricWrapper, Sum
 from layerkit.metrics.regression_metrics import MeanAbsoluteError, MeanSquaredError
-from layerkit.utils.messages import short_repr
 
 # The per-sample functions Keras exports from ``keras.metrics`` (losses included).
 from layerkit.utils.object_registration import custom_objects_in_scope
@@ -90,7 +89,7 @@ ACCURACY_MARKERS = ("accuracy", "acc")
 
 def _function_by_name(name: str) -> Any:
     if name not in FUNCTIONS_BY_NAME:
-        raise ValueError(f"Unknown metric function {short_repr(name)}")
+        raise ValueError(f"Unknown metric function {name!r}")
     return FUNCTIONS_BY_NAME[name]
 
 
@@ -119,13 +118,13 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
             return objects[config]
         return _function_by_name(config)
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret metric config: {short_repr(config)}")
+        raise ValueError(f"Could not interpret metric config: {config!r}")
     class_name, inner = config["class_name"], config.get("config") or {}
     if class_name == "function":
         return _function_by_name(inner if isinstance(inner, str) else
                                  config.get("registered_name"))
     if class_name not in objects:
-        raise ValueError(f"Could not interpret metric identifier: {short_repr(class_name)}. Known "
+        raise ValueError(f"Could not interpret metric identifier: {class_name!r}. Known "
                          f"metrics: {_known()}")
     return objects[class_name].from_config(inner)
 
@@ -140,8 +139,7 @@ def get(identifier: Any) -> Any:
             return identifier
         obj = ALL_OBJECTS_DICT.get(identifier)
         if obj is None or obj is Metric:
-            raise ValueError("Could not interpret metric identifier: "
-                             f"{short_repr(identifier)}. Known "
+            raise ValueError(f"Could not interpret metric identifier: {identifier!r}. Known "
                              f"metrics: {_known()}")
     elif isinstance(identifier, dict):
         obj = deserialize(identifier)
@@ -149,8 +147,7 @@ def get(identifier: Any) -> Any:
         obj = identifier
     if inspect.isclass(obj):
         if not issubclass(obj, Metric) or obj in (Metric, MeanMetricWrapper):
-            raise ValueError("Could not interpret metric identifier: "
-                             f"{short_repr(identifier)} (a class "
+            raise ValueError(f"Could not interpret metric identifier: {identifier!r} (a class "
                              "must be a concrete Metric subclass)")
         return obj()
     if isinstance(obj, Metric):
@@ -158,8 +155,7 @@ def get(identifier: Any) -> Any:
     if callable(obj):
         name = getattr(obj, "name", None) or getattr(obj, "__name__", None)
         return MeanMetricWrapper(obj, name=name if isinstance(name, str) else None)
-    raise ValueError("Could not interpret metric identifier: "
-                     f"{short_repr(identifier)}. Known metrics: "
+    raise ValueError(f"Could not interpret metric identifier: {identifier!r}. Known metrics: "
                      f"{_known()}")
 
 

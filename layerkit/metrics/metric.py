@@ -32,7 +32,6 @@ from layerkit import backend as K
 from layerkit.graph import Tensor, constant, dtypes, placeholder
 from layerkit.losses import runtime as rt
 from layerkit.losses.loss import auto_name
-from layerkit.utils.messages import short_repr
 from layerkit.utils.serialization import dtype_policy_name
 
 
@@ -266,4 +265,4 @@ def _initial_value(initializer: Any, shape: tuple, dtype: np.dtype) -> np.ndarra
         initializer = initializers.get(initializer)
     if callable(initializer):
         return np.asarray(initializer(shape, dtype=dtype), dtype)
-    raise ValueError(f"Could not interpret initializer {short_repr(initializer)}")
+    raise ValueError(f"Could not interpret initializer {initializer!r}")

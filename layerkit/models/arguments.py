@@ -7,7 +7,14 @@ import numbers
 from typing import Any
 
 from layerkit.callbacks import Callback
-from layerkit.utils.messages import short_repr
+
+_REPR_LIMIT = 80  # characters of a value quoted in a message: it may be a whole array
+
+
+def short_repr(value: Any) -> str:
+    """``repr(value)``, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= _REPR_LIMIT else text[:_REPR_LIMIT - 3] + "..."
 
 
 def _is_integer(value: Any) -> bool:

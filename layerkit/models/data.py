@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from layerkit.utils.messages import short_repr
+from layerkit.models.arguments import short_repr
 
 
 def as_list(data: Any, names: list[str], what: str) -> list[np.ndarray] | None:

@@ -11,9 +11,9 @@ from layerkit.graph import Tensor
 from layerkit.layers.input_layer import InputLayer
 from layerkit.layers.layer import Layer
 from layerkit.models import functional
+from layerkit.models.arguments import short_repr
 from layerkit.models.summary import print_summary
 from layerkit.models.trainer import Trainer
-from layerkit.utils.messages import short_repr
 from layerkit.utils.tree import flatten
 
 

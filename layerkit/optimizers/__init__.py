@@ -15,7 +15,6 @@ from layerkit.optimizers.adam import Adam, AdamW
 from layerkit.optimizers.base import Optimizer
 from layerkit.optimizers.rmsprop import RMSprop
 from layerkit.optimizers.sgd import SGD
-from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
@@ -48,8 +47,7 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         ALL_OBJECTS_DICT.get(name.lower()) if isinstance(name, str) else None)
     if cls is None:
         known = sorted({*ALL_OBJECTS_DICT, *custom_objects})
-        raise ValueError("Unknown optimizer: "
-                         f"{short_repr(name)}. Known optimizers: {', '.join(known)}")
+        raise ValueError(f"Unknown optimizer: {name!r}. Known optimizers: {', '.join(known)}")
     return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
 
 
@@ -64,4 +62,4 @@ def get(identifier: Any) -> Optimizer | None:
         return deserialize(identifier)
     if isinstance(identifier, str):
         return deserialize({"class_name": identifier, "config": {}})
-    raise ValueError(f"Could not interpret optimizer identifier: {short_repr(identifier)}")
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")

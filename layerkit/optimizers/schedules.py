@@ -15,7 +15,6 @@ import numpy as np
 
 from layerkit import backend
 from layerkit.graph import Tensor, constant, convert_to_tensor, ops
-from layerkit.utils.messages import short_repr
 
 __all__ = [
     "ExponentialDecay", "LearningRateSchedule", "PiecewiseConstantDecay", "deserialize",
@@ -132,7 +131,6 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
     known = {**ALL_OBJECTS, **(custom_objects or {})}
     cls = known.get(config["class_name"])
     if cls is None:
-        raise ValueError("Unknown learning rate schedule "
-                         f"{short_repr(config['class_name'])}; known: "
+        raise ValueError(f"Unknown learning rate schedule {config['class_name']!r}; known: "
                          f"{', '.join(sorted(known))}")
     return cls.from_config(dict(config.get("config", {})))

@@ -11,7 +11,6 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from layerkit.utils.messages import short_repr
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 
@@ -59,7 +58,7 @@ def function_from_config(spec: Any, functions: Mapping[str, Callable], owner: st
     if not isinstance(spec, str):
         return spec
     if spec not in functions:
-        raise ValueError(f"Unknown function {short_repr(spec)} in the config of {owner}")
+        raise ValueError(f"Unknown function {spec!r} in the config of {owner}")
     return functions[spec]
 
 
