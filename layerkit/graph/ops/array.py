@@ -10,7 +10,8 @@ from __future__ import annotations
 __all__ = [
     "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "split", "flip",
     "getitem",
-    "gather", "one_hot", "pad", "broadcast_to", "tile", "zeros_like", "ones_like",
+    "gather", "take_along_axis", "one_hot", "sort", "argsort", "top_k", "pad", "broadcast_to",
+    "tile", "zeros_like", "ones_like",
 ]
 
 import math
@@ -22,8 +23,8 @@ from typing import Any
 from layerkit.graph import dtypes
 from layerkit.graph.graph import Tensor, overload_operator
 from layerkit.graph.opdef import apply, apply1, convert_operands, convert_to_tensor, define_op
-from layerkit.graph.ops._rules import same_dtype
-from layerkit.graph.shapes import Shape, fmt, num_elements
+from layerkit.graph.ops._rules import require_numeric, same_dtype
+from layerkit.graph.shapes import Shape, broadcast, fmt, num_elements
 
 Axes = int | Sequence[int]
 
@@ -397,11 +398,15 @@ def getitem(x, index: Any, name: str | None = None) -> Tensor:
     return apply1("getitem", [x], {"index": _index_attr(index, label)}, name=name)
 
 
-@define_op("gather")
-def _gather_rule(x, indices, *, axis):
+def _require_indices(indices: Tensor) -> None:
     if not dtypes.is_integer(indices.dtype):
         raise TypeError(f"indices '{indices.name}' must be an integer tensor, got "
                         f"{indices.dtype.name}")
+
+
+@define_op("gather")
+def _gather_rule(x, indices, *, axis):
+    _require_indices(indices)
     if x.shape is None:
         return None, x.dtype
     if not x.shape:
@@ -433,11 +438,51 @@ def gather(x, indices, axis: int = 0, name: str | None = None) -> Tensor:
     return apply1("gather", [x, indices], {"axis": _axis_attr(axis, "gather")}, name=name)
 
 
+@define_op("take_along_axis")
+def _take_along_axis_rule(x, indices, *, axis):
+    _require_indices(indices)
+    if x.shape is None and indices.shape is None:
+        return None, x.dtype
+    # numpy's rule: equal ranks, so a known rank on either side is the result's.
+    rank = len(x.shape if x.shape is not None else indices.shape)
+    xs = x.shape if x.shape is not None else (None,) * rank
+    ins = indices.shape if indices.shape is not None else (None,) * rank
+    what = f"x of shape {fmt(x.shape)} and indices of shape {fmt(indices.shape)}"
+    if len(xs) != len(ins):
+        raise ValueError(f"{what} must have the same rank (as in numpy's take_along_axis)")
+    if not rank:
+        raise ValueError(f"cannot take along an axis of the scalar '{x.name}'")
+    a = _axis(axis, rank, xs)
+    _check_constant_indices(indices, xs[a], a)
+    out = []
+    for i, (d, n) in enumerate(zip(xs, ins)):
+        if i == a:
+            out.append(n)
+            continue
+        try:
+            out.append(broadcast((d,), (n,))[0])  # the other axes broadcast, as in numpy
+        except ValueError:
+            raise ValueError(f"{what} do not broadcast: dimension {i} is {d} vs {n}") from None
+    return tuple(out), x.dtype
+
+
+def take_along_axis(x, indices, axis: int, name: str | None = None) -> Tensor:
+    """Elements of ``x`` picked along ``axis`` by the integer tensor ``indices`` of the same
+    rank (numpy ``take_along_axis``): ``out[..., j, ...] = x[..., indices[..., j, ...], ...]``.
+
+    The other axes of ``x`` and ``indices`` broadcast against each other; the result has
+    ``indices.shape[axis]`` entries along ``axis``. Indices may repeat (their gradients add
+    up) and be negative (counted from the end). With ``argsort`` or ``top_k`` it reorders or
+    selects per row.
+    """
+    x = convert_to_tensor(x)
+    indices = convert_to_tensor(indices)
+    return apply1("take_along_axis", [x, indices], {"axis": operator.index(axis)}, name=name)
+
+
 @define_op("one_hot", differentiable=False)
 def _one_hot_rule(indices, *, depth, on_value, off_value, axis, dtype):
-    if not dtypes.is_integer(indices.dtype):
-        raise TypeError(f"indices '{indices.name}' must be an integer tensor, got "
-                        f"{indices.dtype.name}")
+    _require_indices(indices)
     if depth < 0:
         raise ValueError(f"depth must be >= 0, got {depth}")
     if indices.shape is None:
@@ -456,6 +501,70 @@ def one_hot(indices, depth: int, on_value: float = 1.0, off_value: float = 0.0,
              "off_value": _number(off_value, "off_value", "one_hot"),
              "axis": operator.index(axis), "dtype": dtypes.as_dtype(dtype)}
     return apply1("one_hot", [indices], attrs, name=name)
+
+
+# -- sorting ----------------------------------------------------------------------------------
+def _sortable(x: Tensor, axis: int) -> None:
+    """Checks shared by the sorting rules: a numeric tensor, with ``axis`` in range."""
+    require_numeric(x)
+    if x.shape is not None:
+        _axis(axis, len(x.shape), x.shape)
+
+
+@define_op("sort")
+def _sort_rule(x, *, axis):
+    _sortable(x, axis)
+    return x.shape, x.dtype
+
+
+def sort(x, axis: int = -1, name: str | None = None) -> Tensor:
+    """``x`` sorted in ascending order along ``axis``. The gradient goes back to each element
+    from the position it was sorted to (equal elements keep their order, as in ``argsort``)."""
+    x = convert_to_tensor(x)
+    return apply1("sort", [x], {"axis": operator.index(axis)}, name=name)
+
+
+@define_op("argsort", differentiable=False)
+def _argsort_rule(x, *, axis):
+    _sortable(x, axis)
+    return x.shape, dtypes.int32
+
+
+def argsort(x, axis: int = -1, name: str | None = None) -> Tensor:
+    """The indices (int32) that sort ``x`` in ascending order along ``axis``; the sort is
+    stable, so equal elements keep their order. ``take_along_axis(x, argsort(x), axis)`` is
+    ``sort(x, axis)``."""
+    x = convert_to_tensor(x)
+    return apply1("argsort", [x], {"axis": operator.index(axis)}, name=name)
+
+
+@define_op("top_k", multi_output=True)
+def _top_k_rule(x, *, k, sorted):
+    require_numeric(x)
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if x.shape is None:
+        return [(None, x.dtype), (None, dtypes.int32)]
+    if not x.shape:
+        raise ValueError(f"cannot take the top k of the scalar '{x.name}'")
+    if x.shape[-1] is not None and k > x.shape[-1]:
+        raise ValueError(f"k={k} is larger than the last dimension of shape {fmt(x.shape)}")
+    shape = (*x.shape[:-1], k)
+    return [(shape, x.dtype), (shape, dtypes.int32)]
+
+
+def top_k(x, k: int = 1, sorted: bool = True,
+          name: str | None = None) -> tuple[Tensor, Tensor]:
+    """The ``k`` largest entries of ``x`` along its last axis, and their indices (int32), as
+    TensorFlow's ``top_k``: a tuple ``(values, indices)`` of shape ``x.shape[:-1] + (k,)``.
+
+    ``sorted=True`` gives them largest first; ``sorted=False`` in the order they have in
+    ``x``. Of equal entries the one with the lower index comes first. One op with two outputs:
+    the gradient flows through ``values`` back to the entries picked.
+    """
+    x = convert_to_tensor(x)
+    attrs = {"k": operator.index(k), "sorted": bool(sorted)}
+    return tuple(apply("top_k", [x], attrs, name=name).outputs)
 
 
 # -- padding, broadcasting, tiling ------------------------------------------------------------

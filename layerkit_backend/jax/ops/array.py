@@ -7,6 +7,7 @@ same errors; JAX itself would clamp the index silently.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -91,12 +92,43 @@ def gather(x, indices, *, axis):
     return jnp.take(x, indices, axis=axis, mode="fill")
 
 
+@deflower("take_along_axis")
+def take_along_axis(x, indices, *, axis):
+    # As gather: negative indices count from the end; one out of range gives the fill value.
+    return jnp.take_along_axis(x, indices, axis=axis, mode="fill")
+
+
 @deflower("one_hot")
 def one_hot(indices, *, depth, on_value, off_value, axis, dtype):
     hot = jnp.expand_dims(indices, -1) == jnp.arange(depth, dtype=indices.dtype)
     on = jnp.asarray(np.asarray(on_value).astype(dtype))
     off = jnp.asarray(np.asarray(off_value).astype(dtype))
     return jnp.moveaxis(jnp.where(hot, on, off), -1, axis)
+
+
+# -- sorting ----------------------------------------------------------------------------------
+@deflower("sort")
+def sort(x, *, axis):
+    return jnp.sort(x, axis=axis, stable=True)
+
+
+@deflower("argsort")
+def argsort(x, *, axis):
+    return jnp.argsort(x, axis=axis, stable=True).astype(jnp.int32)
+
+
+@deflower("top_k")
+def top_k(x, *, k, sorted):
+    if k > x.shape[-1]:
+        raise ValueError(f"top_k: k={k} is larger than the last dimension of shape "
+                         f"{tuple(x.shape)}")
+    # Largest first, and of equal entries the lower index first, as the numpy kernel.
+    values, indices = jax.lax.top_k(x, k)
+    if not sorted:
+        order = jnp.argsort(indices, axis=-1)
+        values = jnp.take_along_axis(values, order, axis=-1)
+        indices = jnp.take_along_axis(indices, order, axis=-1)
+    return values, indices.astype(jnp.int32)
 
 
 # -- padding, broadcasting, tiling ------------------------------------------------------------

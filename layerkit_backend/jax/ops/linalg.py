@@ -20,3 +20,8 @@ def precision() -> jax.lax.Precision | None:
 @deflower("matmul")
 def matmul(a, b):
     return jnp.matmul(a, b, precision=precision())
+
+
+@deflower("einsum")
+def einsum(*operands, subscripts):
+    return jnp.einsum(subscripts, *operands, precision=precision())

@@ -129,11 +129,70 @@ def _(g, out, x, indices, *, axis):
     return gx, None
 
 
+@defop("take_along_axis")
+def take_along_axis(x, indices, *, axis):
+    return np.take_along_axis(x, indices, axis=axis)
+
+
+@take_along_axis.defvjp
+def _(g, out, x, indices, *, axis):
+    # Index every axis of x explicitly, broadcast as the forward broadcast them, so add.at
+    # accumulates both repeated indices and the copies of a broadcast size-1 axis.
+    axis %= x.ndim
+    index = tuple(indices if i == axis else
+                  np.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
+                  for i, n in enumerate(x.shape))
+    gx = np.zeros(x.shape, g.dtype)
+    np.add.at(gx, index, g)
+    return gx, None
+
+
 @defop("one_hot")
 def one_hot(indices, *, depth, on_value, off_value, axis, dtype):
     hot = np.expand_dims(indices, -1) == np.arange(depth)
     out = np.where(hot, np.asarray(on_value).astype(dtype), np.asarray(off_value).astype(dtype))
     return np.moveaxis(out, -1, axis)
+
+
+# -- sorting ----------------------------------------------------------------------------------
+@defop("sort")
+def sort(x, *, axis):
+    return np.sort(x, axis=axis, kind="stable")
+
+
+@sort.defvjp
+def _(g, out, x, *, axis):
+    # Output position i holds x[perm[i]]: send g[i] back there (the permutation scatters
+    # without collisions, so assignment is enough).
+    gx = np.empty(x.shape, g.dtype)
+    np.put_along_axis(gx, np.argsort(x, axis=axis, kind="stable"), g, axis=axis)
+    return (gx,)
+
+
+@defop("argsort")
+def argsort(x, *, axis):
+    return np.argsort(x, axis=axis, kind="stable").astype(np.int32)
+
+
+@defop("top_k")
+def top_k(x, *, k, sorted):
+    if k > x.shape[-1]:  # known only now when the core saw an unknown last dimension
+        raise ValueError(f"top_k: k={k} is larger than the last dimension of shape {x.shape}")
+    # Largest first, and of equal entries the lower index first (as jax.lax.top_k): a stable
+    # ascending sort of the reversed row, read backwards.
+    n = x.shape[-1]
+    indices = (n - 1 - np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1])[..., :k]
+    if not sorted:
+        indices = np.sort(indices, axis=-1)
+    return np.take_along_axis(x, indices, axis=-1), indices.astype(np.int32)
+
+
+@top_k.defvjp
+def _(gs, outs, x, *, k, sorted):
+    # The k indices of a row are distinct, so assignment is enough.
+    gx = np.zeros(x.shape, gs[0].dtype)
+    np.put_along_axis(gx, outs[1].astype(np.intp), gs[0], axis=-1)
+    return (gx,)
 
 
 # -- padding, broadcasting, tiling ------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Linear algebra: kernel and VJP rule side by side."""
+"""Linear algebra: kernels and VJP rules side by side."""
 
 from __future__ import annotations
 
 import math
+import string
 
 import numpy as np
 
@@ -49,3 +50,63 @@ def _right_grad(a, g, shape):
         depth = math.prod(g.shape[:-1])
         return a.reshape(depth, shape[0]).T @ g.reshape(depth, shape[1])
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), shape)
+
+
+# -- einsum -----------------------------------------------------------------------------------
+@defop("einsum")
+def einsum(*operands, subscripts):
+    # optimize: contract through BLAS (tensordot) in a good order, not numpy's plain loops.
+    return np.asarray(np.einsum(subscripts, *operands, optimize=True))
+
+
+@einsum.defvjp
+def _(g, out, *operands, subscripts, needs=None):
+    if not np.issubdtype(out.dtype, np.floating):
+        return (None,) * len(operands)
+    terms, output = _lettered(subscripts, operands)
+    return tuple(_einsum_grad(g, output, terms, operands, i)
+                 if needs is None or needs[i] else None for i in range(len(operands)))
+
+
+def _lettered(subscripts: str, operands) -> tuple[list[str], str]:
+    """The terms of ``subscripts`` with each '...' spelled out in letters of its own, aligned
+    on the right as numpy broadcasts them, so every axis has a letter."""
+    inputs, output = subscripts.split("->")
+    terms = inputs.split(",")
+    spare = [c for c in string.ascii_letters if c not in subscripts]
+    extra = [x.ndim - len(t) + 3 for t, x in zip(terms, operands) if "..." in t]
+    dots = "".join(spare[:max(extra, default=0)])
+    terms = [t.replace("...", dots[len(dots) - (x.ndim - len(t) + 3):]) if "..." in t else t
+             for t, x in zip(terms, operands)]
+    return terms, output.replace("...", dots)
+
+
+def _einsum_grad(g, output, terms, operands, i):
+    """The cotangent of operand ``i``: the einsum of ``g`` with the other operands, onto the
+    letters of its term."""
+    x, term = operands[i], terms[i]
+    others = [(t, a) for j, (t, a) in enumerate(zip(terms, operands)) if j != i]
+    others.append((output, g))
+    seen = set("".join(t for t, _ in others))
+    letters = "".join(dict.fromkeys(term))  # each once: a repeated letter is a diagonal
+    # A letter only x has was summed over x alone; einsum cannot make it, so it is
+    # broadcast back afterwards, as the gradient of a sum.
+    kept = "".join(c for c in letters if c in seen)
+    spec = ",".join(t for t, _ in others) + "->" + kept
+    grad = np.einsum(spec, *(a for _, a in others), optimize=True)
+    grad = np.expand_dims(grad, tuple(k for k, c in enumerate(letters) if c not in seen))
+    size = dict(zip(term, x.shape))
+    # A size-1 axis of x that '...' broadcast against the others: the gradient of a broadcast
+    # is a sum.
+    wide = tuple(k for k, c in enumerate(letters) if size[c] == 1 and grad.shape[k] != 1)
+    if wide:
+        grad = grad.sum(axis=wide, keepdims=True)
+    grad = np.broadcast_to(grad, [size[c] for c in letters])
+    if len(letters) == len(term):
+        return grad
+    # Put the gradient on the diagonal the repeated letter read; the rest of x has none.
+    diagonal = tuple(np.arange(size[c]).reshape([-1 if d == c else 1 for d in letters])
+                     for c in term)
+    gx = np.zeros(x.shape, g.dtype)
+    gx[diagonal] = grad
+    return gx

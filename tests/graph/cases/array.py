@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from layerkit.graph import ops
-from tests.graph.cases import OpCase, uniform
+from tests.graph.cases import OpCase, distinct, uniform
 
 
 def _case(op, label, build, shapes, reference, *, dynamic=False, **kw):
@@ -72,6 +72,51 @@ def _gather(shape, indices, axis, **kw):
                   lambda x, i: ops.gather(x, i, axis),
                   lambda rng, dt: [uniform(rng, shape, dt), indices],
                   lambda x, i: np.take(x, i, axis), **kw)
+
+
+def _take_along_axis(shape, indices, axis, **kw):
+    indices = np.asarray(indices, np.int32)
+    label = "-dynamic" if kw.get("static_shapes") is False else ""
+    return OpCase(f"take_along_axis-{shape}-{indices.tolist()}-{axis}{label}", "take_along_axis",
+                  lambda x, i: ops.take_along_axis(x, i, axis),
+                  lambda rng, dt: [uniform(rng, shape, dt), indices],
+                  lambda x, i: np.take_along_axis(x, i, axis), **kw)
+
+
+def _sort_inputs(shape, dtype):
+    """Distinct floats (sorting is not differentiable at ties), or int32 with ties."""
+    if dtype == "int32":
+        return lambda rng, dt: [_ints(rng, shape, -3, 3)]
+    return lambda rng, dt: [distinct(rng, shape, dt)]
+
+
+def _sort(shape, axis, dtype="float", **kw):
+    label = f"{shape}-{axis}-{dtype}" + ("-dynamic" if kw.get("static_shapes") is False else "")
+    return OpCase(f"sort-{label}", "sort", lambda x: ops.sort(x, axis),
+                  _sort_inputs(shape, dtype), lambda x: np.sort(x, axis), **kw)
+
+
+def _argsort(shape, axis, dtype="float", **kw):
+    label = f"{shape}-{axis}-{dtype}" + ("-dynamic" if kw.get("static_shapes") is False else "")
+    return OpCase(f"argsort-{label}", "argsort", lambda x: ops.argsort(x, axis),
+                  _sort_inputs(shape, dtype), lambda x: np.argsort(x, axis, kind="stable"),
+                  grad=[], **kw)
+
+
+def _top_k_ref(x, k, sorted=True):
+    """Largest first, ties by the lower index: a stable sort of the negated values (exact for
+    the small ints and floats of the cases)."""
+    indices = np.argsort(-x.astype(np.float64), axis=-1, kind="stable")[..., :k]
+    if not sorted:
+        indices = np.sort(indices, axis=-1)
+    return np.take_along_axis(x, indices, -1), indices
+
+
+def _top_k(shape, k, sorted=True, dtype="float", **kw):
+    label = f"{shape}-{k}-{sorted}-{dtype}" + (
+        "-dynamic" if kw.get("static_shapes") is False else "")
+    return OpCase(f"top_k-{label}", "top_k", lambda x: ops.top_k(x, k, sorted=sorted),
+                  _sort_inputs(shape, dtype), lambda x: _top_k_ref(x, k, sorted), **kw)
 
 
 def _one_hot_ref(indices, depth, axis=-1, on=1.0, off=0.0, dtype=np.float32):
@@ -171,6 +216,32 @@ CASES = [
     _gather((2, 4, 3), [[2, 0], [2, 2]], -1),
     _gather((4,), 2, 0),
     _gather((5, 3), [4, 4, 1], 0, static_shapes=False),
+    _take_along_axis((3, 4), [[0, 3], [2, 2], [1, 0]], 1),
+    _take_along_axis((3, 4), [[1, 1, 1, 0, 0]], -1),  # repeats, and rows broadcast from 1
+    _take_along_axis((3, 4), [[2, 0, 2, 1]], 0),
+    _take_along_axis((1, 4), [[3, -1], [0, 0], [2, -4]], 1),  # x's rows broadcast from 1
+    _take_along_axis((2, 3, 4), [[[0], [3], [-1]], [[1], [1], [2]]], 2),
+    _take_along_axis((5,), [4, 4, 0, 2], 0),
+    _take_along_axis((3, 4), [[0, 3], [2, 2], [1, 0]], 1, static_shapes=False),
+    _sort((6,), 0),
+    _sort((3, 5), -1),
+    _sort((4, 3), 0),
+    _sort((2, 3, 4), 1),
+    _sort((3, 5), 1, static_shapes=False),
+    _sort((2, 6), -1, dtype="int32"),
+    _argsort((6,), 0),
+    _argsort((3, 5), -1),
+    _argsort((4, 3), 0),
+    _argsort((3, 5), 1, static_shapes=False),
+    _argsort((2, 6), -1, dtype="int32"),  # ties keep their order
+    _top_k((6,), 3),
+    _top_k((3, 5), 2),
+    _top_k((2, 3, 4), 4),
+    _top_k((3, 5), 3, sorted=False),
+    _top_k((3, 5), 1, static_shapes=False),
+    _top_k((3, 5), 0),
+    _top_k((3, 6), 4, dtype="int32"),  # ties: the lower index first
+    _top_k((3, 6), 3, sorted=False, dtype="int32"),
     _one_hot((4,), 5, 5),
     _one_hot((2, 3), 4, 4, axis=0),
     _one_hot((2, 3), 4, 6, axis=1, on_value=2.5, off_value=-1.0),
