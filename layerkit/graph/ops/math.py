@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "equal", "not_equal",
-    "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_not",
-    "negative", "abs", "sign", "square", "exp", "log", "sqrt", "relu", "sigmoid", "tanh",
-    "softplus", "identity", "stop_gradient", "cast", "clip", "where", "sum", "mean", "max",
-    "min", "logsumexp", "argmax", "argmin",
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2", "mod",
+    "floor_divide", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "negative", "abs", "sign", "square", "exp", "log",
+    "sqrt", "relu", "sigmoid", "tanh", "softplus", "identity", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "log1p", "expm1",
+    "floor", "ceil", "round", "isnan", "isinf", "isfinite", "stop_gradient", "cast", "clip",
+    "where", "sum", "mean", "max", "min", "logsumexp", "prod", "cumsum", "cumprod", "argmax",
+    "argmin",
 ]
+
+import numpy as np
 
 from layerkit.graph import dtypes
 from layerkit.graph.graph import Tensor, overload_operator
@@ -20,12 +25,13 @@ from layerkit.graph.ops._rules import (
     require_float,
     require_numeric,
 )
-from layerkit.graph.shapes import normalize_axis
+from layerkit.graph.shapes import normalize_axis, num_elements
 
 
 # -- binary element-wise ----------------------------------------------------------------------
-def _binary(op_type: str, doc: str, *, floats_only: bool = False, compare: bool = False):
-    @define_op(op_type, differentiable=not compare)
+def _binary(op_type: str, doc: str, *, floats_only: bool = False, compare: bool = False,
+            differentiable: bool = True):
+    @define_op(op_type, differentiable=differentiable and not compare)
     def rule(x, y):
         shape, dtype = elementwise(x, y)
         if floats_only:
@@ -51,6 +57,11 @@ divide = _binary("divide", "``x / y`` (true division of floats), with numpy broa
 power = _binary("power", "``x ** y``, with numpy broadcasting.", floats_only=True)
 maximum = _binary("maximum", "Element-wise maximum, with numpy broadcasting.")
 minimum = _binary("minimum", "Element-wise minimum, with numpy broadcasting.")
+_arctan2 = _binary("arctan2", "", floats_only=True)
+mod = _binary("mod", "``x % y`` with numpy broadcasting; as numpy, the result has the sign of "
+              "``y``. Its gradient is ``1`` for ``x`` and ``-floor(x / y)`` for ``y``.")
+floor_divide = _binary("floor_divide", "``x // y`` (``floor(x / y)``), with numpy broadcasting. "
+                       "It has no gradient.", differentiable=False)
 equal = _binary("equal", "``x == y`` element-wise, as a bool tensor.", compare=True)
 not_equal = _binary("not_equal", "``x != y`` element-wise, as a bool tensor.", compare=True)
 less = _binary("less", "``x < y`` element-wise, as a bool tensor.", compare=True)
@@ -58,6 +69,12 @@ less_equal = _binary("less_equal", "``x <= y`` element-wise, as a bool tensor.",
 greater = _binary("greater", "``x > y`` element-wise, as a bool tensor.", compare=True)
 greater_equal = _binary("greater_equal", "``x >= y`` element-wise, as a bool tensor.",
                         compare=True)
+
+
+def arctan2(y, x, name: str | None = None) -> Tensor:
+    """The angle of the point ``(x, y)`` from the positive x axis, in ``[-pi, pi]``, with numpy
+    broadcasting (``arctan(y / x)`` in the right quadrant). The y coordinate comes first."""
+    return _arctan2(y, x, name=name)
 
 
 @define_op("logical_and", differentiable=False)
@@ -106,6 +123,58 @@ sigmoid = _unary("sigmoid", "``1 / (1 + exp(-x))``, computed without overflow.")
 tanh = _unary("tanh", "Hyperbolic tangent.")
 softplus = _unary("softplus", "``log(1 + exp(x))``, computed without overflow.")
 identity = _unary("identity", "``x`` itself, as a new tensor.", floats_only=False)
+sin = _unary("sin", "Sine (of radians).")
+cos = _unary("cos", "Cosine (of radians).")
+tan = _unary("tan", "Tangent (of radians).")
+arcsin = _unary("arcsin", "Inverse sine, in ``[-pi/2, pi/2]``.")
+arccos = _unary("arccos", "Inverse cosine, in ``[0, pi]``.")
+arctan = _unary("arctan", "Inverse tangent, in ``(-pi/2, pi/2)``.")
+sinh = _unary("sinh", "Hyperbolic sine.")
+cosh = _unary("cosh", "Hyperbolic cosine.")
+arcsinh = _unary("arcsinh", "Inverse hyperbolic sine.")
+arccosh = _unary("arccosh", "Inverse hyperbolic cosine (``x >= 1``).")
+arctanh = _unary("arctanh", "Inverse hyperbolic tangent (``|x| < 1``).")
+log1p = _unary("log1p", "``log(1 + x)``, accurate for small ``x``.")
+expm1 = _unary("expm1", "``exp(x) - 1``, accurate for small ``x``.")
+# Piecewise constant: no gradient flows, as for ``sign`` (JAX's derivative is 0 too).
+floor = _unary("floor", "The largest integer (as a float) not above ``x``. It has no gradient.",
+               differentiable=False)
+ceil = _unary("ceil", "The smallest integer (as a float) not below ``x``. It has no gradient.",
+              differentiable=False)
+
+
+@define_op("round", differentiable=False)
+def _round_rule(x, *, decimals):
+    require_float(x)
+    return x.shape, x.dtype
+
+
+def round(x, decimals: int = 0, name: str | None = None) -> Tensor:  # noqa: A001
+    """``x`` rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves to
+    the even neighbour as numpy. It has no gradient."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int | np.integer):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
+    return apply1("round", [convert_to_tensor(x)], {"decimals": int(decimals)}, name=name)
+
+
+def _float_test(op_type: str, doc: str):
+    @define_op(op_type, differentiable=False)
+    def rule(x):
+        require_float(x)
+        return x.shape, dtypes.bool_
+
+    def build(x, name: str | None = None) -> Tensor:
+        return apply1(op_type, [convert_to_tensor(x)], name=name)
+
+    build.__name__ = build.__qualname__ = op_type
+    build.__doc__ = doc
+    return build
+
+
+isnan = _float_test("isnan", "Whether each element is NaN, as a bool tensor.")
+isinf = _float_test("isinf", "Whether each element is infinite (either sign), as a bool tensor.")
+isfinite = _float_test("isfinite", "Whether each element is neither infinite nor NaN, as a bool "
+                       "tensor.")
 
 
 @define_op("logical_not", differentiable=False)
@@ -198,6 +267,33 @@ max = _reduction("max", "Largest element (the gradient is shared among ties).") 
 min = _reduction("min", "Smallest element (the gradient is shared among ties).")  # noqa: A001
 logsumexp = _reduction("logsumexp", "``log(sum(exp(x)))``, computed without overflow.",
                        floats_only=True)
+prod = _reduction("prod", "Product of elements (its gradient is exact where elements are 0).")
+
+
+def _cumulative(op_type: str, doc: str):
+    @define_op(op_type)
+    def rule(x, *, axis):
+        require_numeric(x)
+        if axis is None:  # flattened first, as numpy and Keras
+            return (None if x.shape is None else (num_elements(x.shape),)), x.dtype
+        if x.shape is not None:
+            normalize_axis(axis, len(x.shape), op_type)
+        return x.shape, x.dtype
+
+    def build(x, axis: int | None = None, name: str | None = None) -> Tensor:
+        x = convert_to_tensor(x)
+        if axis is not None and x.shape is not None:
+            axis = normalize_axis(axis, len(x.shape), op_type)
+        return apply1(op_type, [x], {"axis": None if axis is None else int(axis)}, name=name)
+
+    build.__name__ = build.__qualname__ = op_type
+    build.__doc__ = doc + " Along ``axis`` (an int), or over the flattened ``x`` when None."
+    return build
+
+
+cumsum = _cumulative("cumsum", "Running sum, keeping ``x``'s dtype.")
+cumprod = _cumulative("cumprod", "Running product, keeping ``x``'s dtype (its gradient is exact "
+                      "where elements are 0).")
 
 
 def _arg_reduction(op_type: str, doc: str):
@@ -226,8 +322,9 @@ argmin = _arg_reduction("argmin", "Index (int64) of the smallest element along `
 
 # -- Python operators on tensors --------------------------------------------------------------
 for _name, _op in {"add": add, "sub": subtract, "mul": multiply, "truediv": divide,
-                   "pow": power}.items():
+                   "pow": power, "mod": mod, "floordiv": floor_divide}.items():
     overload_operator(_name, _op, reflected=True)
 for _name, _op in {"lt": less, "le": less_equal, "gt": greater, "ge": greater_equal,
                    "neg": negative, "abs": abs}.items():
     overload_operator(_name, _op)
+

@@ -66,6 +66,22 @@ def minimum(x, y):
     return jnp.minimum(x, y)
 
 
+@deflower("arctan2")
+def arctan2(y, x):
+    return jnp.arctan2(y, x)
+
+
+# JAX differentiates jnp.mod as numpy's rule does (1, and -floor(x / y)), between the jumps.
+@deflower("mod")
+def mod(x, y):
+    return jnp.mod(x, y)
+
+
+@deflower("floor_divide")
+def floor_divide(x, y):
+    return jnp.floor_divide(x, y)
+
+
 # -- comparisons and logic (no gradient) ------------------------------------------------------
 for _name, _fn in {
     "equal": jnp.equal, "not_equal": jnp.not_equal, "less": jnp.less,
@@ -83,6 +99,27 @@ def logical_not(x):
 @deflower("sign")
 def sign(x):
     return jnp.sign(x)
+
+
+@deflower("floor")
+def floor(x):
+    return jnp.floor(x)
+
+
+@deflower("ceil")
+def ceil(x):
+    return jnp.ceil(x)
+
+
+@deflower("round")
+def round_(x, *, decimals):
+    # Halves to even, as numpy; with decimals, XLA divides by 10**decimals as a multiplication by
+    # its reciprocal, so the result may be an ulp from numpy's.
+    return jnp.round(x, decimals)
+
+
+for _name, _fn in {"isnan": jnp.isnan, "isinf": jnp.isinf, "isfinite": jnp.isfinite}.items():
+    deflower(_name)(_fn)
 
 
 # -- unary ------------------------------------------------------------------------------------
@@ -142,6 +179,15 @@ def softplus(x):
     return jnp.logaddexp(x, jnp.zeros_like(x))
 
 
+# -- trigonometric and hyperbolic: JAX's derivatives are the numpy rules' formulas ------------
+for _name, _fn in {
+    "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "arcsin": jnp.arcsin, "arccos": jnp.arccos,
+    "arctan": jnp.arctan, "sinh": jnp.sinh, "cosh": jnp.cosh, "arcsinh": jnp.arcsinh,
+    "arccosh": jnp.arccosh, "arctanh": jnp.arctanh, "log1p": jnp.log1p, "expm1": jnp.expm1,
+}.items():
+    deflower(_name)(_fn)
+
+
 @deflower("stop_gradient")
 def stop_gradient(x):
     return jax.lax.stop_gradient(x)
@@ -195,6 +241,23 @@ def min_(x, *, axis, keepdims):
 @deflower("logsumexp")
 def logsumexp(x, *, axis, keepdims):
     return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+# JAX differentiates products without dividing, so its gradient is exact where elements are 0,
+# as the numpy rules.
+@deflower("prod")
+def prod(x, *, axis, keepdims):
+    return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+@deflower("cumsum")
+def cumsum(x, *, axis):
+    return jnp.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+@deflower("cumprod")
+def cumprod(x, *, axis):
+    return jnp.cumprod(x, axis=axis, dtype=x.dtype)
 
 
 @deflower("argmax")

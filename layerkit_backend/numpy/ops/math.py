@@ -95,6 +95,34 @@ def minimum(x, y):
 minimum.defvjp(_min_max_vjp)
 
 
+@defop("arctan2")
+def arctan2(y, x):
+    return np.arctan2(y, x)
+
+
+@arctan2.defvjp
+def _(g, out, y, x):
+    scale = g / (x * x + y * y)
+    return unbroadcast(scale * x, np.shape(y)), unbroadcast(-scale * y, np.shape(x))
+
+
+@defop("mod")
+def mod(x, y):
+    return np.mod(x, y)
+
+
+@mod.defvjp
+def _(g, out, x, y, *, needs=(True, True)):
+    # x % y = x - y * floor(x / y), and floor is flat between its jumps.
+    gy = unbroadcast(-g * np.floor(x / y), np.shape(y)) if needs[1] else None
+    return (unbroadcast(g, np.shape(x)) if needs[0] else None), gy
+
+
+@defop("floor_divide")
+def floor_divide(x, y):
+    return np.floor_divide(x, y)
+
+
 # -- comparisons and logic (no gradient) ------------------------------------------------------
 for _name, _ufunc in {
     "equal": np.equal, "not_equal": np.not_equal, "less": np.less,
@@ -112,6 +140,25 @@ def logical_not(x):
 @defop("sign")
 def sign(x):
     return np.sign(x)
+
+
+@defop("floor")
+def floor(x):
+    return np.floor(x)
+
+
+@defop("ceil")
+def ceil(x):
+    return np.ceil(x)
+
+
+@defop("round")
+def round_(x, *, decimals):
+    return np.round(x, decimals)
+
+
+for _name, _ufunc in {"isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}.items():
+    defop(_name)(_ufunc)
 
 
 # -- unary ------------------------------------------------------------------------------------
@@ -227,6 +274,139 @@ def _(g, out, x):
     return (g * sigmoid(x),)
 
 
+# -- trigonometric and hyperbolic -------------------------------------------------------------
+# Each derivative is the formula JAX's own rule uses (tan's from its output), so the backends
+# agree to rounding.
+@defop("sin")
+def sin(x):
+    return np.sin(x)
+
+
+@sin.defvjp
+def _(g, out, x):
+    return (g * np.cos(x),)
+
+
+@defop("cos")
+def cos(x):
+    return np.cos(x)
+
+
+@cos.defvjp
+def _(g, out, x):
+    return (-g * np.sin(x),)
+
+
+@defop("tan")
+def tan(x):
+    return np.tan(x)
+
+
+@tan.defvjp
+def _(g, out, x):
+    return (g * (1 + out * out),)
+
+
+@defop("arcsin")
+def arcsin(x):
+    return np.arcsin(x)
+
+
+@arcsin.defvjp
+def _(g, out, x):
+    return (g / np.sqrt(1 - x * x),)
+
+
+@defop("arccos")
+def arccos(x):
+    return np.arccos(x)
+
+
+@arccos.defvjp
+def _(g, out, x):
+    return (-g / np.sqrt(1 - x * x),)
+
+
+@defop("arctan")
+def arctan(x):
+    return np.arctan(x)
+
+
+@arctan.defvjp
+def _(g, out, x):
+    return (g / (1 + x * x),)
+
+
+@defop("sinh")
+def sinh(x):
+    return np.sinh(x)
+
+
+@sinh.defvjp
+def _(g, out, x):
+    return (g * np.cosh(x),)
+
+
+@defop("cosh")
+def cosh(x):
+    return np.cosh(x)
+
+
+@cosh.defvjp
+def _(g, out, x):
+    return (g * np.sinh(x),)
+
+
+@defop("arcsinh")
+def arcsinh(x):
+    return np.arcsinh(x)
+
+
+@arcsinh.defvjp
+def _(g, out, x):
+    return (g / np.sqrt(x * x + 1),)
+
+
+@defop("arccosh")
+def arccosh(x):
+    return np.arccosh(x)
+
+
+@arccosh.defvjp
+def _(g, out, x):
+    return (g / np.sqrt((x - 1) * (x + 1)),)  # factored: x * x - 1 loses digits near x = 1
+
+
+@defop("arctanh")
+def arctanh(x):
+    return np.arctanh(x)
+
+
+@arctanh.defvjp
+def _(g, out, x):
+    return (g / (1 - x) / (1 + x),)  # factored: 1 - x * x loses digits near |x| = 1
+
+
+@defop("log1p")
+def log1p(x):
+    return np.log1p(x)
+
+
+@log1p.defvjp
+def _(g, out, x):
+    return (g / (1 + x),)
+
+
+@defop("expm1")
+def expm1(x):
+    return np.expm1(x)
+
+
+@expm1.defvjp
+def _(g, out, x):
+    return (g * (out + 1),)
+
+
 @defop("stop_gradient")
 def stop_gradient(x):
     return x
@@ -331,6 +511,63 @@ def logsumexp(x, *, axis, keepdims):
 @logsumexp.defvjp
 def _(g, out, x, *, axis, keepdims):
     return (_expand(g, x, axis, keepdims) * np.exp(x - _expand(out, x, axis, keepdims)),)
+
+
+def _products_of_the_others(x, axis):
+    """For each element, the product of the other elements of its reduced slice. Prefix and
+    suffix products, not ``prod / x``: that would divide by zero where an element is 0."""
+    axes = tuple(range(x.ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = tuple(a % x.ndim for a in axes)
+    inner = tuple(range(x.ndim - len(axes), x.ndim))
+    moved = np.moveaxis(x, axes, inner)
+    flat = moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,))
+    one = np.ones_like(flat[..., :1])
+    before = np.cumprod(np.concatenate([one, flat[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([one, flat[..., :0:-1]], -1), -1)[..., ::-1]
+    return np.moveaxis((before * after).reshape(moved.shape), inner, axes)
+
+
+@defop("prod")
+def prod(x, *, axis, keepdims):
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+@prod.defvjp
+def _(g, out, x, *, axis, keepdims):
+    return (_expand(g, x, axis, keepdims) * _products_of_the_others(x, axis),)
+
+
+@defop("cumsum")
+def cumsum(x, *, axis):
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+@cumsum.defvjp
+def _(g, out, x, *, axis):
+    # Each input adds to every output at or after it: the reverse running sum of g.
+    along = 0 if axis is None else axis
+    total = np.flip(np.cumsum(np.flip(g, along), axis=along), along)
+    return (np.reshape(total, x.shape),)
+
+
+@defop("cumprod")
+def cumprod(x, *, axis):
+    return np.cumprod(x, axis=axis, dtype=x.dtype)
+
+
+@cumprod.defvjp
+def _(g, out, x, *, axis):
+    # d out_i / d x_k = (x_0 ... x_{k-1}) (x_{k+1} ... x_i) for i >= k. With s_k the sum over i
+    # of g_i (x_{k+1} ... x_i), s_k = g_k + x_{k+1} s_{k+1}: a reverse scan that never divides,
+    # so it is exact where elements are 0 (as JAX's).
+    along = 0 if axis is None else axis
+    xs = np.moveaxis(np.reshape(x, np.shape(g)), along, 0)
+    gs = np.moveaxis(g, along, 0)
+    s = np.array(gs, copy=True)
+    for k in range(len(s) - 2, -1, -1):
+        s[k] += xs[k + 1] * s[k + 1]
+    before = np.cumprod(np.concatenate([np.ones_like(xs[:1]), xs[:-1]]), axis=0)
+    return (np.reshape(np.moveaxis(before * s, 0, along), x.shape),)
 
 
 @defop("argmax")
