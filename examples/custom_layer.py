@@ -1,4 +1,4 @@
-"""A custom layer: weights from ``add_weight``, ops from ``layerkit.graph.ops``, a ``get_config``,
+"""A custom layer: weights from ``add_weight``, ops from ``keras.ops``, a ``get_config``,
 trained on the digits data, saved to ``.h5`` and loaded back with ``custom_objects``.
 
     python examples/custom_layer.py [--backend numpy|jax] [--epochs 10] [--fast] [--out DIR]
@@ -10,8 +10,8 @@ trained on the digits data, saved to ``.h5`` and loaded back with ``custom_objec
   ``Layer.__init__``;
 - ``build(input_shape)`` creates the weights with ``self.add_weight(shape, initializer,
   name=...)`` (an L2 penalty on the kernel through ``regularizer=``);
-- ``call(inputs)`` builds ops: Python operators on tensors and ``layerkit.graph.ops`` (where a
-  Keras 3 layer would use ``keras.ops``);
+- ``call(inputs)`` builds ops: Python operators on tensors and ``keras.ops``, as a Keras 3
+  layer does;
 - ``get_config`` returns the constructor arguments, so ``model.save`` can describe the layer and
   ``load_model`` can make it again.
 
@@ -31,7 +31,6 @@ import numpy as np
 
 import layerkit as keras
 import layerkit_backend
-from layerkit.graph import ops
 
 
 class ScaledDense(keras.layers.Layer):
@@ -51,7 +50,7 @@ class ScaledDense(keras.layers.Layer):
         self.bias = self.add_weight((self.units,), "zeros", name="bias")
 
     def call(self, inputs):
-        return self.activation(self.scale * ops.matmul(inputs, self.kernel) + self.bias)
+        return self.activation(self.scale * keras.ops.matmul(inputs, self.kernel) + self.bias)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)

@@ -10,12 +10,20 @@ gives a built-in activation's name, as Keras stores it in a layer's config.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-from layerkit.graph import Tensor, convert_to_tensor, ops
-from layerkit.utils import symbolic
+from layerkit import ops
+from layerkit.graph import Tensor, convert_to_tensor
+from layerkit.ops import eager
+from layerkit.ops.nn import (
+    SELU_ALPHA,
+    SELU_SCALE,
+    elu_graph,
+    gelu_graph,
+    hard_sigmoid_graph,
+    leaky_relu_graph,
+)
 from layerkit.utils.object_registration import custom_objects_in_scope
 
 __all__ = [
@@ -24,16 +32,12 @@ __all__ = [
     "serialize", "sigmoid", "silu", "softmax", "softplus", "softsign", "swish", "tanh",
 ]
 
-# SELU's constants (Klambauer et al., 2017), as Keras and JAX write them.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
 
 def _keep_logits(output: Any, x: Any) -> Any:
     """Remember the logits on a softmax/sigmoid output, as Keras does, so a crossentropy loss
     given probabilities can use the logits instead (exact, and no clipping needed)."""
     if isinstance(output, Tensor):
-        output._keras_logits = convert_to_tensor(x) if symbolic.is_symbolic(x) else x
+        output._keras_logits = convert_to_tensor(x) if eager.is_tensor(x) else x
     return output
 
 
@@ -48,7 +52,7 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None,
     """
     def build(x):
         if negative_slope != 0.0 and max_value is None and threshold == 0.0:
-            return _leaky_relu(x, negative_slope)
+            return leaky_relu_graph(x, negative_slope)
         if negative_slope != 0.0:
             negative_part = ops.relu(threshold - x) if threshold != 0.0 else ops.relu(-x)
         if threshold != 0.0:
@@ -61,114 +65,99 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None,
             y = y - negative_slope * negative_part
         return y
 
-    return symbolic.call(build, x, "relu")
+    return eager.call_float(build, x, "relu")
 
 
-def _leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
-    return ops.where(ops.greater_equal(x, 0.0), x, x * negative_slope)
 
 
 def leaky_relu(x, negative_slope: float = 0.2):
     """``x`` where ``x >= 0``, else ``negative_slope * x``."""
-    return symbolic.call(lambda t: _leaky_relu(t, negative_slope), x, "leaky_relu")
+    return eager.call_float(lambda t: leaky_relu_graph(t, negative_slope), x, "leaky_relu")
 
 
 def relu6(x):
     """``min(max(x, 0), 6)``."""
-    return symbolic.call(lambda t: ops.clip(t, 0.0, 6.0), x, "relu6")
+    return eager.call_float(lambda t: ops.clip(t, 0.0, 6.0), x, "relu6")
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, computed without overflow."""
-    return _keep_logits(symbolic.call(ops.sigmoid, x, "sigmoid"), x)
+    return _keep_logits(eager.call_float(ops.sigmoid, x, "sigmoid"), x)
 
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return symbolic.call(ops.tanh, x, "tanh")
+    return eager.call_float(ops.tanh, x, "tanh")
 
 
 def softmax(x, axis: int = -1):
     """``exp(x) / sum(exp(x))`` along ``axis``: each slice becomes a probability distribution."""
-    return _keep_logits(symbolic.call(lambda t: ops.softmax(t, axis=axis), x, "softmax"), x)
+    return _keep_logits(eager.call_float(lambda t: ops.softmax(t, axis=axis), x, "softmax"), x)
 
 
 def log_softmax(x, axis: int = -1):
     """``x - logsumexp(x)`` along ``axis``: the log of ``softmax``, computed without overflow."""
-    return symbolic.call(lambda t: ops.log_softmax(t, axis=axis), x, "log_softmax")
+    return eager.call_float(lambda t: ops.log_softmax(t, axis=axis), x, "log_softmax")
 
 
 def softplus(x):
     """``log(exp(x) + 1)``, computed without overflow."""
-    return symbolic.call(ops.softplus, x, "softplus")
+    return eager.call_float(ops.softplus, x, "softplus")
 
 
 def softsign(x):
     """``x / (abs(x) + 1)``."""
-    return symbolic.call(lambda t: t / (ops.abs(t) + 1.0), x, "softsign")
+    return eager.call_float(lambda t: t / (ops.abs(t) + 1.0), x, "softsign")
 
 
-def _elu(x: Tensor, alpha: float) -> Tensor:
-    positive = ops.greater(x, 0.0)
-    # exp() sees only non-positive values, so the branch where() drops never overflows to inf
-    # (whose gradient, times the zero cotangent, would be nan).
-    negative = ops.where(positive, 0.0, x)
-    return ops.where(positive, x, alpha * (ops.exp(negative) - 1.0))
 
 
 def elu(x, alpha: float = 1.0):
     """Exponential linear unit: ``x`` if ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return symbolic.call(lambda t: _elu(t, alpha), x, "elu")
+    return eager.call_float(lambda t: elu_graph(t, alpha), x, "elu")
 
 
 def selu(x):
     """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with SELU's fixed constants
     (``alpha ~ 1.6733``, ``scale ~ 1.0507``); use it with ``lecun_normal`` initial weights."""
-    return symbolic.call(lambda t: SELU_SCALE * _elu(t, SELU_ALPHA), x, "selu")
+    return eager.call_float(lambda t: SELU_SCALE * elu_graph(t, SELU_ALPHA), x, "selu")
 
 
 def celu(x, alpha: float = 1.0):
     """Continuously differentiable ELU: ``max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)``."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return symbolic.call(lambda t: alpha * _elu(t / alpha, 1.0), x, "celu")
+    return eager.call_float(lambda t: alpha * elu_graph(t / alpha, 1.0), x, "celu")
 
 
-def _gelu(x: Tensor, approximate: bool) -> Tensor:
-    if approximate:
-        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
-        return 0.5 * x * (1.0 + ops.tanh(inner))
-    return 0.5 * x * (1.0 + ops.erf(x * (1.0 / math.sqrt(2.0))))
 
 
 def gelu(x, approximate: bool = False):
     """Gaussian error linear unit: ``x * P(X <= x)`` for a standard normal ``X``, i.e.
     ``0.5 * x * (1 + erf(x / sqrt(2)))``; ``approximate=True`` uses the tanh approximation
     ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``."""
-    return symbolic.call(lambda t: _gelu(t, approximate), x, "gelu")
+    return eager.call_float(lambda t: gelu_graph(t, approximate), x, "gelu")
 
 
 def silu(x):
     """Sigmoid linear unit (swish): ``x * sigmoid(x)``."""
-    return symbolic.call(lambda t: t * ops.sigmoid(t), x, "silu")
+    return eager.call_float(lambda t: t * ops.sigmoid(t), x, "silu")
 
 
 swish = silu
 
 
-def _hard_sigmoid(x: Tensor) -> Tensor:
-    return ops.clip(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
 
 
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid, as Keras 3: 0 for ``x <= -3``, 1 for ``x >= 3``,
     ``x / 6 + 0.5`` between (Keras 2's slope was 0.2; Keras 3 follows JAX and PyTorch)."""
-    return symbolic.call(_hard_sigmoid, x, "hard_sigmoid")
+    return eager.call_float(hard_sigmoid_graph, x, "hard_sigmoid")
 
 
 def hard_silu(x):
     """Hard swish: ``x * hard_sigmoid(x)``."""
-    return symbolic.call(lambda t: t * _hard_sigmoid(t), x, "hard_silu")
+    return eager.call_float(lambda t: t * hard_sigmoid_graph(t), x, "hard_silu")
 
 
 hard_swish = hard_silu
@@ -176,12 +165,12 @@ hard_swish = hard_silu
 
 def mish(x):
     """``x * tanh(softplus(x))``."""
-    return symbolic.call(lambda t: t * ops.tanh(ops.softplus(t)), x, "mish")
+    return eager.call_float(lambda t: t * ops.tanh(ops.softplus(t)), x, "mish")
 
 
 def exponential(x):
     """``exp(x)``."""
-    return symbolic.call(ops.exp, x, "exponential")
+    return eager.call_float(ops.exp, x, "exponential")
 
 
 def linear(x):

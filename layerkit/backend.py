@@ -97,6 +97,31 @@ def in_symbolic_scope() -> bool:
     return _state.get("symbolic", 0) > 0
 
 
+@contextlib.contextmanager
+def collecting_updates(sink: list) -> Iterator[None]:
+    """Inside (a layer's ``call`` while a program is traced), a symbolic assign of a Keras
+    variable (``self.total.assign_add(x)``) is also added to ``sink``, so the program stores
+    it: Keras applies such updates, it does not drop them."""
+    _sinks.append(sink)
+    try:
+        yield
+    finally:
+        _sinks.pop()
+
+
+_sinks: list[list] = []
+
+
+def _record_update(update: Tensor) -> None:
+    if _sinks and not any(update is u for u in _sinks[-1]):  # by identity: == is element-wise
+        _sinks[-1].append(update)
+
+
+def _builds_updates() -> bool:
+    """Whether an assign now builds an op (a trace or a layer call) rather than storing."""
+    return in_symbolic_scope() or bool(_sinks)
+
+
 def get_uid(prefix: str = "") -> int:
     """1, 2, 3... per prefix: layer names ``dense``, ``dense_1``, ``dense_2``..."""
     _uids[prefix] += 1
@@ -150,11 +175,14 @@ class KerasVariable(Variable):
         return get_session().variable_values([self.key])[self.key]
 
     @property
-    def value(self) -> np.ndarray:
-        return self.numpy()
+    def value(self) -> Any:
+        """The variable's value: inside a trace or a layer's call, the variable itself (a
+        symbolic tensor, as Keras's ``variable.value`` is a traced array there); outside, the
+        current value as an array."""
+        return self if _builds_updates() else self.numpy()
 
     def __array__(self, dtype=None, copy=None):
-        if in_symbolic_scope():  # a trace must not freeze the current value into a constant
+        if _builds_updates():  # a trace must not freeze the current value into a constant
             return super().__array__(dtype, copy)
         value = self.numpy()
         return value if dtype is None else value.astype(dtype)
@@ -169,21 +197,28 @@ class KerasVariable(Variable):
     def path(self) -> str:
         return self.key
 
+    # Inside a trace or a layer's call an assign builds the update (and a layer's call has it
+    # stored with the program); outside it stores the new value at once.
     def assign(self, value: Any, name: str | None = None) -> Any:
-        if isinstance(value, Tensor):
-            return super().assign(value, name=name)
+        if isinstance(value, Tensor) or _builds_updates():
+            return self._recorded(super().assign(value, name=name))
         get_session().load_variable_values({self.key: _checked(self, value)})
         return self
 
     def assign_add(self, delta: Any, name: str | None = None) -> Any:
-        if isinstance(delta, Tensor):
-            return super().assign_add(delta, name=name)
+        if isinstance(delta, Tensor) or _builds_updates():
+            return self._recorded(super().assign_add(delta, name=name))
         return self.assign(self.numpy() + np.asarray(delta, self.dtype))
 
     def assign_sub(self, delta: Any, name: str | None = None) -> Any:
-        if isinstance(delta, Tensor):
-            return super().assign_sub(delta, name=name)
+        if isinstance(delta, Tensor) or _builds_updates():
+            return self._recorded(super().assign_sub(delta, name=name))
         return self.assign(self.numpy() - np.asarray(delta, self.dtype))
+
+    @staticmethod
+    def _recorded(update: Tensor) -> Tensor:
+        _record_update(update)
+        return update
 
     def __repr__(self) -> str:
         return (f"<KerasVariable path={self.key} shape={tuple(self.shape)} "

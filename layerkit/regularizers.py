@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from layerkit.graph import Tensor, constant, ops
-from layerkit.utils import symbolic
+from layerkit import ops
+from layerkit.graph import Tensor, constant
+from layerkit.ops import eager
 from layerkit.utils.serialization import deserialize_object, get_object, serialize_object
 
 __all__ = [
@@ -79,7 +80,7 @@ class L1L2(Regularizer):
                 penalty = term if penalty is None else penalty + term
             return _zero_like(x) if penalty is None else penalty
 
-        return symbolic.call(build, x)
+        return eager.call_float(build, x)
 
     def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1, "l2": self.l2}
@@ -92,7 +93,7 @@ class L1(Regularizer):
         self.l1 = validate_float_arg(0.01 if l1 is None else l1, "l1")
 
     def __call__(self, x: Any) -> Any:
-        return symbolic.call(lambda t: self.l1 * ops.sum(ops.abs(t)), x)
+        return eager.call_float(lambda t: self.l1 * ops.sum(ops.abs(t)), x)
 
     def get_config(self) -> dict[str, Any]:
         return {"l1": self.l1}
@@ -105,7 +106,7 @@ class L2(Regularizer):
         self.l2 = validate_float_arg(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x: Any) -> Any:
-        return symbolic.call(lambda t: self.l2 * ops.sum(ops.square(t)), x)
+        return eager.call_float(lambda t: self.l2 * ops.sum(ops.square(t)), x)
 
     def get_config(self) -> dict[str, Any]:
         return {"l2": self.l2}
@@ -124,7 +125,7 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, x: Any) -> Any:
-        return symbolic.call(self._build, x)
+        return eager.call_float(self._build, x)
 
     def _build(self, x: Tensor) -> Tensor:
         from layerkit import backend

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +33,9 @@ TOP = ("layerkit", "layerkit_backend")
 # ``layerkit``, which only names its submodules lazily). Listed from the floor up.
 _CORE = {"layerkit_backend", "layerkit.graph"}
 _BASE = _CORE | {"layerkit.backend", "layerkit.utils"}
-_VOCABULARY = _BASE | {"layerkit.activations", "layerkit.initializers", "layerkit.regularizers"}
+# Keras 3's op namespaces, above the core: everything from activations up writes with them.
+_OPS = _BASE | {"layerkit.ops", "layerkit.random", "layerkit.config"}
+_VOCABULARY = _OPS | {"layerkit.activations", "layerkit.initializers", "layerkit.regularizers"}
 ALLOWED: dict[str, set[str]] = {
     "layerkit_backend": set(),
     "layerkit.graph": {"layerkit_backend"},
@@ -39,16 +43,19 @@ ALLOWED: dict[str, set[str]] = {
     "layerkit.utils": _CORE | {"layerkit.backend"},
     "layerkit.datasets": {"layerkit.utils"},
     "layerkit.distribution": _BASE,
-    "layerkit.activations": _BASE,
-    "layerkit.initializers": _BASE,
-    "layerkit.regularizers": _BASE,
-    "layerkit.losses": _BASE,
-    "layerkit.metrics": _BASE | {"layerkit.initializers", "layerkit.losses"},
-    "layerkit.optimizers": _BASE,
+    "layerkit.config": _BASE,
+    "layerkit.ops": _BASE,
+    "layerkit.random": _BASE | {"layerkit.ops"},
+    "layerkit.activations": _OPS,
+    "layerkit.initializers": _OPS,
+    "layerkit.regularizers": _OPS,
+    "layerkit.losses": _OPS,
+    "layerkit.metrics": _OPS | {"layerkit.initializers", "layerkit.losses"},
+    "layerkit.optimizers": _OPS,
     "layerkit.layers": _VOCABULARY,
     "layerkit.formats": _VOCABULARY | {"layerkit.layers", "layerkit.losses", "layerkit.metrics",
                                        "layerkit.optimizers"},
-    "layerkit.callbacks": _BASE | {"layerkit.formats"},
+    "layerkit.callbacks": _OPS | {"layerkit.formats"},
     "layerkit.models": _VOCABULARY | {"layerkit.layers", "layerkit.losses", "layerkit.metrics",
                                       "layerkit.optimizers", "layerkit.formats",
                                       "layerkit.callbacks", "layerkit.distribution"},
@@ -292,3 +299,16 @@ def test_a_name_a_package_binds_is_not_taken_for_its_module(tmp_path):
     # is the module itself.
     assert set(imported_names("layerkit.layers.mod", source)) == {"layerkit.graph",
                                                                   "layerkit.graph.ops"}
+
+
+def test_ops_random_and_config_load_on_first_use():
+    # ``import layerkit`` stays cheap: Keras 3's op namespaces load when first named.
+    code = ("import sys, layerkit\n"
+            "before = {m for m in ('layerkit.ops', 'layerkit.random', 'layerkit.config') "
+            "if m in sys.modules}\n"
+            "layerkit.ops.add, layerkit.random.normal, layerkit.config.floatx\n"
+            "print(sorted(before), 'layerkit.ops' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True"]

@@ -25,8 +25,10 @@ class Tensor:
     A tensor holds no data; ``Session.run`` (or a model) computes its value. Python operators
     build ops: ``a + b``, ``x @ W``, ``x ** 2``, ``-x``, ``x[1:, 0]``, ``a < b`` (the op
     modules attach them, see ``overload_operator``; importing ``layerkit.graph`` loads them
-    all). Equality and hashing are by identity, so tensors can key a ``feed_dict``; use
-    ``ops.equal`` for the element-wise comparison.
+    all). ``a == b`` and ``a != b`` are element-wise too (``ops.equal``, ``ops.not_equal``;
+    ``ops/equality.py``), and ``t == None`` is False. Hashing stays by identity, so tensors key
+    a ``feed_dict`` and fill sets; but ``t in some_list`` compares with ``==`` and raises (a
+    tensor has no truth value): compare identity with ``is``.
     """
 
     __array_priority__ = 100  # so numpy_array + tensor builds an op instead of looping
@@ -333,6 +335,7 @@ def ancestors(tensors: Iterable[Tensor] = (), ops: Iterable[Operation] = (), *,
     it does not look past a tensor in ``stop`` (whose op is left out, unless reached otherwise).
     """
     seen: set[Operation] = set()
+    stop = stop if isinstance(stop, set | frozenset) else set(stop)  # `in list` would use ==
     stack = [t.op for t in tensors if t not in stop] + list(ops)
     while stack:
         op = stack.pop()

@@ -25,7 +25,7 @@ from layerkit_backend.ir import Function, Node, ProgramSpec
 NOT_LOWERED = frozenset({"placeholder", "variable", "assign", "no_op"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # it holds tensors, whose == is element-wise
 class Lowered:
     """A lowered run: the backend's program and the graph tensors its inputs stand for."""
 

@@ -216,7 +216,9 @@ class PreparedRun:
         self._template = _flatten(fetches, leaves, graph)
         self._tensors, targets = _split(leaves)
         self._fed = [_as_feed_key(key, graph) for key in feed_list]
-        repeated = [t.name for i, t in enumerate(self._fed) if t in self._fed[:i]]
+        # By identity: ``t in list`` would compare tensors with ``==``, which is element-wise.
+        repeated = [t.name for i, t in enumerate(self._fed)
+                    if any(t is u for u in self._fed[:i])]
         if repeated:
             raise InvalidArgumentError(f"'{repeated[0]}' is fed twice in one run")
         fed = tuple(sorted(self._fed, key=lambda t: (t.op.order, t.index)))
@@ -282,12 +284,13 @@ class PreparedRun:
 
 
 def _split(leaves: list[Any]) -> tuple[list[Tensor], list[Operation]]:
-    """The fetched tensors and the target ops, each once, in fetch order."""
+    """The fetched tensors and the target ops, each once, in fetch order (tensors told
+    apart by identity: ``==`` on tensors is element-wise)."""
     tensors: list[Tensor] = []
     targets: list[Operation] = []
     for leaf in leaves:
         if isinstance(leaf, Tensor):
-            if leaf not in tensors:
+            if not any(leaf is t for t in tensors):
                 tensors.append(leaf)
         elif leaf not in targets:
             targets.append(leaf)

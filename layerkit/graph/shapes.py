@@ -46,8 +46,9 @@ def num_elements(shape: Shape) -> int | None:
     return n
 
 
-def broadcast(a: Shape, b: Shape, op_name: str = "op") -> Shape:
-    """The numpy broadcast of two static shapes, or a ValueError naming the op."""
+def broadcast(a: Shape, b: Shape, op_name: str | None = None) -> Shape:
+    """The numpy broadcast of two static shapes, or a ValueError (naming ``op_name`` if given;
+    a shape rule's errors get the op's name from ``apply``)."""
     if a is None or b is None:
         return None
     out = []
@@ -63,8 +64,9 @@ def broadcast(a: Shape, b: Shape, op_name: str = "op") -> Shape:
         elif y is None or x == y:
             out.append(x)
         else:
+            prefix = f"{op_name}: " if op_name else ""
             raise ValueError(
-                f"{op_name}: shapes {fmt(a)} and {fmt(b)} cannot be broadcast together "
+                f"{prefix}shapes {fmt(a)} and {fmt(b)} cannot be broadcast together "
                 f"(dimension {-i}: {x} vs {y})"
             )
     return tuple(reversed(out))

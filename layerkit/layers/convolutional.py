@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from layerkit import activations, initializers, regularizers
+from layerkit import activations, initializers, ops, regularizers
 from layerkit import backend as K
-from layerkit.graph import format_shape, ops, window_output_size
+from layerkit.graph import format_shape, window_output_size
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerkit import activations, initializers, regularizers
+from layerkit import activations, initializers, ops, regularizers
 from layerkit import backend as K
-from layerkit.graph import format_shape, ops
+from layerkit.graph import format_shape
+
+# Dropout masks still come from the core's stateful Bernoulli op (new per program run);
+# moving them onto keras.random's SeedGenerator changes what a resumed run reproduces.
+from layerkit.graph import ops as graph_random
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -103,8 +107,8 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:
             return inputs
-        keep = ops.random_bernoulli(inputs, p=1.0 - self.rate, dtype=inputs.dtype,
-                                    seed=self.seed)
+        keep = graph_random.random_bernoulli(inputs, p=1.0 - self.rate, dtype=inputs.dtype,
+                                             seed=self.seed)
         return inputs * keep * (1.0 / (1.0 - self.rate))
 
     def compute_output_shape(self, input_shape):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit import initializers, regularizers
-from layerkit.graph import dtypes, ops
+from layerkit import initializers, ops, regularizers
+from layerkit.graph import dtypes
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -53,7 +53,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if not dtypes.is_integer(inputs.dtype):
             inputs = ops.cast(inputs, "int32")
-        return ops.gather(self.embeddings, inputs, axis=0)
+        return ops.take(self.embeddings, inputs, axis=0)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)

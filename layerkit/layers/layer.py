@@ -19,13 +19,14 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.graph import Tensor, dtypes, format_shape
+from layerkit.ops import eager
 from layerkit.utils.serialization import dtype_policy_name, serialize_dtype_policy
 from layerkit.utils.tree import flatten, pack_sequence_as
 
 _ALLOWED_KWARGS = {"input_shape", "input_dim", "batch_size", "batch_input_shape"}
 
 
-@dataclass
+@dataclass(eq=False)  # records hold tensors, whose == is element-wise: compare with `is`
 class Node:
     """One recorded call: ``outputs = layer(*args, **kwargs)`` on symbolic tensors."""
 
@@ -49,7 +50,7 @@ class _CallContext:
 _context = _CallContext()
 
 
-@dataclass
+@dataclass(eq=False)
 class Traced:
     """What the layers called during one trace added: state updates and losses."""
 
@@ -125,6 +126,12 @@ class Layer:
                 if isinstance(candidate, Layer) and candidate is not self \
                         and candidate not in self._layers:
                     self._layers.append(candidate)
+                # A keras.random.SeedGenerator (duck-typed: layers do not import layerkit.random):
+                # its state joins `variables`, not `weights`, as in Keras.
+                elif getattr(candidate, "_is_seed_generator", False):
+                    generators = self.__dict__.setdefault("_seed_generators", [])
+                    if all(g is not candidate for g in generators):
+                        generators.append(candidate)
         object.__setattr__(self, name, value)
 
     # -- to override -----------------------------------------------------------------------------
@@ -172,7 +179,11 @@ class Layer:
             self._build_for(inputs)
         call_kwargs = self._call_kwargs(kwargs)
         graph = K.get_graph()
-        with graph.as_default(), graph.name_scope(self.name):
+        # The call builds ops (``ops.*`` on constants too, ``variable.value`` is symbolic);
+        # while a program is traced, variable assigns it makes are stored with the program.
+        sink = _context.updates if not _context.recording else []
+        with graph.as_default(), graph.name_scope(self.name), K.symbolic_scope(), \
+                K.collecting_updates(sink):
             call_args = (self._autocast(args[0]), *args[1:]) if args else args
             outputs = self.call(*call_args, **call_kwargs)
             outputs = _distinct_from_inputs(outputs, args)
@@ -238,15 +249,26 @@ class Layer:
                 )
 
     def _call_on_values(self, inputs: Any, *args, **kwargs) -> Any:
-        """Compute the layer on arrays: trace it on placeholders, run, return numpy."""
-        arrays = [np.asarray(a) for a in flatten(inputs)]
-        with tracing(training=bool(kwargs.get("training"))) as traced:
-            placeholders = [_ops_placeholder(a) for a in arrays]
-            outputs = self(pack_sequence_as(inputs, placeholders), *args, **kwargs)
-        # State updates the call asked for (batch-norm statistics in training) apply now.
-        values, _ = K.get_session().run([outputs, traced.updates],
-                                        dict(zip(placeholders, arrays)))
-        return values
+        """The layer computed now on arrays, as Keras's eager call: traced (once per input
+        signature and arguments) on placeholders of the inputs' exact shapes, so ``call`` sees
+        the batch size, and run by the one eager runner in the Keras graph; state updates the
+        call makes (batch-norm statistics, ``assign_add``) apply now."""
+        flat = flatten(inputs)
+        arrays = [_value_array(a) for a in flat]
+        training = bool(kwargs.get("training"))
+        traced_updates: list[Tensor] = []
+
+        def build(*feeds: Tensor) -> Any:
+            with tracing(training=training) as traced:
+                out = self(pack_sequence_as(inputs, list(feeds)), *args, **kwargs)
+            traced_updates[:] = traced.updates
+            return out
+
+        structure = eager.freeze(pack_sequence_as(inputs, [0] * len(flat)))
+        key = ("call", structure, eager.freeze(args), eager.freeze(kwargs))
+        values = eager.run(key, build, arrays, eager.object_cache(self),
+                           updates=lambda: traced_updates, keras_graph=True)
+        return eager.as_eager_result(values)
 
     # -- weights ------------------------------------------------------------------------------
     def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
@@ -306,7 +328,14 @@ class Layer:
 
     @property
     def variables(self) -> list[K.KerasVariable]:
-        return self.weights
+        """The weights, then the state of each SeedGenerator this layer or a sublayer holds."""
+        found = {id(v): v for v in self.weights}
+        for generator in self.__dict__.get("_seed_generators", ()):
+            found.setdefault(id(generator.state), generator.state)
+        for layer in self._layers:
+            for v in layer.variables:
+                found.setdefault(id(v), v)
+        return list(found.values())
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights' current values, as numpy arrays."""
@@ -342,7 +371,8 @@ class Layer:
     def add_update(self, update: Tensor) -> None:
         """Ask the program being traced to also store ``update`` (an ``assign`` of one of this
         layer's non-trainable weights), e.g. a moving average kept in training."""
-        _context.updates.append(update)
+        if not any(update is u for u in _context.updates):  # by identity: == is element-wise
+            _context.updates.append(update)
 
     def regularization_losses(self) -> list[Tensor]:
         """The weight penalties of this layer and its sublayers, as scalar tensors."""
@@ -416,11 +446,11 @@ def _placeholder_like(shape: Any, dtype: str) -> Any:
     return placeholder(dtype, shape)
 
 
-def _ops_placeholder(array: np.ndarray) -> Tensor:
-    from layerkit.graph import placeholder
-
-    dtype = array.dtype if array.dtype.kind in "iub" else np.dtype(K.floatx())
-    return placeholder(dtype, (None, *array.shape[1:]) if array.ndim else ())
+def _value_array(value: Any) -> np.ndarray:
+    """An input value as the array an eager call feeds: floats in ``floatx()`` (the layer
+    casts them to its own dtype), ints and bools as they are."""
+    array = value.numpy() if isinstance(value, K.KerasVariable) else np.asarray(value)
+    return array if array.dtype.kind in "iub" else array.astype(K.floatx(), copy=False)
 
 
 def _distinct_from_inputs(outputs: Any, args: tuple) -> Any:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from layerkit.graph import Tensor, format_shape, ops
+from layerkit import ops
+from layerkit.graph import Tensor, format_shape
 from layerkit.layers.layer import Layer
 
 
@@ -86,7 +87,7 @@ class Concatenate(Layer):
             raise ValueError(f"Concatenate '{self.name}' must be called on a list of tensors, "
                              f"got {type(inputs).__name__}")
         self.compute_output_shape([t.shape for t in inputs])
-        return ops.concat(list(inputs), axis=self.axis)
+        return ops.concatenate(list(inputs), axis=self.axis)
 
     def compute_output_shape(self, input_shape):
         if any(s is None for s in input_shape):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit import initializers, regularizers
-from layerkit.graph import Tensor, format_shape, ops
+from layerkit import initializers, ops, regularizers
+from layerkit.graph import Tensor, format_shape
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 

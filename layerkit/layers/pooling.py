@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit.graph import format_shape, ops, window_output_size
+from layerkit import ops
+from layerkit.graph import format_shape, window_output_size
 from layerkit.layers.convolutional import (
     check_rank,
     normalize_tuple,
@@ -88,7 +89,7 @@ class AveragePooling1D(BasePooling):
     """Mean of each window over ``(batch, steps, channels)`` (with ``"same"`` padding, a border
     window averages only the inputs it covers)."""
 
-    rank, _layout, _op = 1, "(batch, steps, channels)", staticmethod(ops.avg_pool)
+    rank, _layout, _op = 1, "(batch, steps, channels)", staticmethod(ops.average_pool)
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs):
@@ -99,7 +100,7 @@ class AveragePooling2D(BasePooling):
     """Mean of each window over ``(batch, rows, cols, channels)`` (with ``"same"`` padding, a
     border window averages only the inputs it covers)."""
 
-    rank, _layout, _op = 2, "(batch, rows, cols, channels)", staticmethod(ops.avg_pool)
+    rank, _layout, _op = 2, "(batch, rows, cols, channels)", staticmethod(ops.average_pool)
 
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs):

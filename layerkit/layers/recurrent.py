@@ -16,8 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from layerkit import activations, initializers, regularizers
-from layerkit.graph import Tensor, convert_to_tensor, format_shape, ops
+from layerkit import activations, initializers, ops, regularizers
+from layerkit.graph import Tensor, convert_to_tensor, format_shape
+
+# Dropout masks still come from the core's stateful Bernoulli op (new per program run);
+# moving them onto keras.random's SeedGenerator changes what a resumed run reproduces.
+from layerkit.graph import ops as graph_random
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -115,8 +119,8 @@ class _RNN(Layer):
         if training and self.dropout > 0.0:
             # One mask per sequence (drawn outside the loop), the same at every step, as Keras.
             p = 1.0 - self.dropout
-            keep = ops.random_bernoulli(inputs[:, 0, :], p=p, dtype=inputs.dtype,
-                                        seed=self.seed) * (1.0 / p)
+            keep = graph_random.random_bernoulli(inputs[:, 0, :], p=p, dtype=inputs.dtype,
+                                                 seed=self.seed) * (1.0 / p)
         time_major = ops.transpose(inputs, (1, 0, 2))
         if self.go_backwards:
             time_major = ops.flip(time_major, 0)  # outputs come in reversed order, as in Keras
@@ -127,7 +131,7 @@ class _RNN(Layer):
             new_states, output = self._step(x_t, carry)
             return new_states, (output if self.return_sequences else None)
 
-        final, outputs = ops.scan(step, list(states), time_major, name=self.name)
+        final, outputs = ops.scan(step, list(states), time_major)
         output = ops.transpose(outputs, (1, 0, 2)) if self.return_sequences else final[0]
         return [output, *final] if self.return_state else output
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerkit.graph import format_shape, ops
+from layerkit import ops
+from layerkit.graph import format_shape
 from layerkit.layers.layer import Layer
 
 

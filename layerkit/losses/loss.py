@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes, ops
+from layerkit import ops
+from layerkit.graph import Tensor, dtypes
 from layerkit.losses import runtime as rt
 from layerkit.utils.serialization import dtype_policy_name
 

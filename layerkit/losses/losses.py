@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes, ops
+from layerkit import ops
+from layerkit.graph import Tensor, dtypes
 from layerkit.losses import runtime as rt
 from layerkit.losses.loss import Loss
 from layerkit.utils.serialization import function_from_config

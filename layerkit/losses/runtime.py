@@ -10,26 +10,22 @@ the active backend, returning numpy values.
 
 from __future__ import annotations
 
-import collections
 import re
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-import layerkit_backend
 from layerkit import backend as K
 from layerkit.graph import (
     Graph,
-    Session,
     Tensor,
     constant,
     dtypes,
     get_default_graph,
     ops,
-    placeholder,
 )
+from layerkit.ops import eager
 
 # -- symbolic or eager ------------------------------------------------------------------------
 
@@ -68,63 +64,16 @@ def eager_array(value: Any) -> np.ndarray:
     raise TypeError(f"cannot use a value of dtype {array.dtype} as a tensor")
 
 
-_CACHE: collections.OrderedDict = collections.OrderedDict()
-_CACHE_SIZE = 128
-
-
 def run_eagerly(key: Any, build: Callable[..., Any], values: Sequence[Any],
                 cache: dict | None = None) -> Any:
-    """``build(*tensors)`` run now on ``values`` (arrays or None), returning numpy values.
-
-    The graph is built on placeholders shaped like the values, once per ``key`` (what the
-    computation depends on besides its inputs; None: not cached), input signature and backend,
-    and kept in ``cache`` (an object's own dict) or a small module-level LRU cache.
-    """
+    """``build(*tensors)`` run now on ``values`` (arrays or None, converted by
+    ``eager_array``), by the one eager runner (``layerkit.ops.eager.run``)."""
     arrays = [None if v is None else eager_array(v) for v in values]
-    signature = tuple(None if a is None else (a.shape, a.dtype.str) for a in arrays)
-    full_key = (key, layerkit_backend.backend().name, signature)
-    store = _CACHE if cache is None else cache
-    try:
-        entry = store.get(full_key) if key is not None else None
-    except TypeError:  # an unhashable key: build each time
-        key, entry = None, None
-    if entry is None:
-        graph = Graph()
-        with graph.as_default():
-            feeds = [None if a is None else placeholder(a.dtype, a.shape) for a in arrays]
-            out = build(*feeds)
-        entry = (feeds, out, Session(graph=graph))
-        if key is not None:
-            store[full_key] = entry
-            while store is _CACHE and len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    elif store is _CACHE:
-        _CACHE.move_to_end(full_key)
-    feeds, out, session = entry
-    return session.run(out, {p: a for p, a in zip(feeds, arrays) if p is not None})
+    return eager.run(key, build, arrays, cache)
 
 
-_OBJECT_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def object_cache(obj: Any) -> dict:
-    """A dict of eager graphs belonging to ``obj`` (kept off the object, so copying or
-    pickling it never copies graphs; dropped with it)."""
-    cache = _OBJECT_CACHES.get(obj)
-    if cache is None:
-        cache = _OBJECT_CACHES[obj] = {}
-    return cache
-
-
-def freeze(value: Any) -> Any:
-    """A hashable stand-in for a config value (lists become tuples, dicts sorted items)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return (value.dtype.str, value.shape, value.tobytes())
-    return value
+object_cache = eager.object_cache
+freeze = eager.freeze
 
 
 # -- tensors ----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes, ops
+from layerkit import ops
+from layerkit.graph import Tensor, dtypes
 from layerkit.losses import runtime as rt
 from layerkit.losses.losses import loss_function
 from layerkit.metrics.reduction_metrics import MeanMetricWrapper

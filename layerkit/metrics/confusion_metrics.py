@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, constant, ops
+from layerkit import ops
+from layerkit.graph import Tensor, constant
 from layerkit.losses import runtime as rt
 from layerkit.metrics import metrics_utils as mu
 from layerkit.metrics.metric import Metric
@@ -34,7 +35,7 @@ class _ConfusionMatrixConditionCount(Metric):
             sample_weight=sample_weight)
 
     def result(self) -> Tensor:
-        return self.accumulator[0] if len(self.thresholds) == 1 else ops.identity(
+        return self.accumulator[0] if len(self.thresholds) == 1 else ops.copy(
             self.accumulator)
 
     def get_config(self) -> dict:

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, constant, dtypes, placeholder
+from layerkit.graph import Tensor, constant, dtypes
 from layerkit.losses import runtime as rt
 from layerkit.losses.loss import auto_name
+from layerkit.ops import eager
 from layerkit.utils.serialization import dtype_policy_name
 
 
@@ -199,29 +200,23 @@ class Metric:
                    if op.type == "assign" and op not in initializers]
         for item in returned if isinstance(returned, list | tuple) else []:
             t = item.outputs[0] if hasattr(item, "outputs") and item.outputs else item
-            if isinstance(t, Tensor) and t.op.type == "assign" and t not in updates:
+            if isinstance(t, Tensor) and t.op.type == "assign" \
+                    and not any(t is u for u in updates):  # by identity (== is element-wise)
                 updates.append(t)
         return updates
 
     def _eager_update(self, raw: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        names = [*range(len(args)), *kwargs]
+        """``update_state`` on values: traced once per signature in the Keras graph (where the
+        metric's variables live) and run by the one eager runner."""
         values = [*args, *kwargs.values()]
         arrays = [None if v is None else rt.eager_array(v) for v in values]
-        graph = K.get_graph()
-        key = (id(graph), tuple(names),
-               tuple(None if a is None else (a.shape, a.dtype.str) for a in arrays))
-        cache = rt.object_cache(self)
-        entry = cache.get(key)
-        if entry is None or entry[0] is not graph:
-            with graph.as_default():
-                feeds = [None if a is None else placeholder(a.dtype, a.shape) for a in arrays]
-                t_args = feeds[:len(args)]
-                t_kwargs = dict(zip(kwargs, feeds[len(args):]))
-                updates = self._trace_update(raw, tuple(t_args), t_kwargs)
-            entry = cache[key] = (graph, feeds, updates)
-        _, feeds, updates = entry
-        if updates:
-            K.get_session().run(updates, {p: a for p, a in zip(feeds, arrays) if p is not None})
+
+        def build(*feeds: Tensor) -> list[Tensor]:
+            t_kwargs = dict(zip(kwargs, feeds[len(args):]))
+            return self._trace_update(raw, tuple(feeds[:len(args)]), t_kwargs)
+
+        key = ("update_state", len(args), tuple(kwargs))
+        eager.run(key, build, arrays, rt.object_cache(self), keras_graph=True)
 
     def _eager_result(self, raw: Callable[..., Any]) -> Any:
         graph = self._graph()

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, constant, ops
+from layerkit import ops
+from layerkit.graph import Tensor, constant
 from layerkit.losses import runtime as rt
 
 NEG_INF = -1e10

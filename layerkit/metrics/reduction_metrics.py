@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from layerkit.graph import Tensor, ops
+from layerkit import ops
+from layerkit.graph import Tensor
 from layerkit.losses import runtime as rt
 from layerkit.losses.loss import apply_mask
 from layerkit.losses.losses import FUNCTIONS_BY_NAME as _LOSS_FUNCTIONS
@@ -56,7 +57,7 @@ class Sum(Metric):
         self.total.assign(self.total + ops.sum(values))
 
     def result(self) -> Tensor:
-        return ops.identity(self.total)
+        return ops.copy(self.total)
 
 
 class Mean(Metric):

@@ -23,7 +23,7 @@ from layerkit.models.compile_utils import Compiled
 from layerkit.utils.tree import flatten, pack_sequence_as
 
 
-@dataclass
+@dataclass(eq=False)  # it holds tensors, whose == is element-wise
 class Program:
     """One traced program: its placeholders, the model's outputs, and what a run fetches."""
 

@@ -241,7 +241,8 @@ class Optimizer:
         if callable(learning_rate):  # schedules too: the learning-rate variable goes
             self._learning_rate = learning_rate
             if self._learning_rate_variable is not None:
-                self._variables.remove(self._learning_rate_variable)
+                old = self._learning_rate_variable  # by identity: == is element-wise
+                self._variables[:] = [v for v in self._variables if v is not old]
                 self._learning_rate_variable = None
             return
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):

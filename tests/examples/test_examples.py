@@ -13,6 +13,7 @@ keeps that list complete.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -96,6 +97,35 @@ def test_resume_training_matches_an_uninterrupted_run(backend, tmp_path):
     assert number(r"resumed vs uninterrupted: ([0-9.e+-]+)", out) <= 1e-5
     resumed = number(r"test accuracy: resumed ([0-9.]+)", out)
     assert resumed == number(r"uninterrupted ([0-9.]+)", out) and resumed >= 0.9
+
+
+def _custom_objects_results(out: str) -> dict:
+    accuracy = number(r"test accuracy: ([0-9.]+)", out)
+    correct = number(r"correct predictions \(custom metric\): (\d+) of", out)
+    assert correct == number(r"accuracy x count: (\d+)", out)  # the metric counts with ==
+    seen = number(r"samples seen by SeenCounter: (\d+)", out)
+    assert seen == number(r"epochs x train size: (\d+)", out)  # assign_add in call applied
+    return {"accuracy": accuracy, "correct": correct}
+
+
+@pytest.mark.parametrize("backend", [FAST, SLOW])
+def test_keras3_custom_objects_train(backend, tmp_path):
+    out = run_example("keras3_custom_objects", backend, "--fast", cwd=tmp_path)
+    assert _custom_objects_results(out)["accuracy"] >= 0.93
+    assert "an Antirectifier called on an array returns EagerArray of shape (5, 8)" in out
+
+
+@pytest.mark.slow
+def test_keras3_custom_objects_match_real_keras(tmp_path):
+    """The same script on real Keras 3 (jax) and on layerkit: accuracies within run-to-run
+    noise of each other (a few test samples of 359)."""
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras 3 is not installed (it comes with the test extra)")
+    theirs = _custom_objects_results(run_example("keras3_custom_objects", "jax", "--fast",
+                                                 "--keras", cwd=tmp_path))
+    ours = _custom_objects_results(run_example("keras3_custom_objects", "jax", "--fast",
+                                               cwd=tmp_path))
+    assert abs(theirs["accuracy"] - ours["accuracy"]) <= 0.03, (theirs, ours)
 
 
 @pytest.mark.parametrize("backend", [FAST, SLOW])

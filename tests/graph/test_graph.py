@@ -111,7 +111,9 @@ def test_variable_needs_a_known_shape_and_matching_initial_value():
         lk.Variable(np.zeros(3, np.float32), shape=(2,), name="v")
     v = lk.Variable(np.zeros((2, 2)), name="w", trainable=False)
     assert v.dtype == np.float64
-    assert v not in lk.trainable_variables() and v in lk.global_variables()
+    # by identity: `in` on a list compares variables with ==, which is element-wise
+    assert all(u is not v for u in lk.trainable_variables())
+    assert any(u is v for u in lk.global_variables())
 
 
 def test_name_scopes_nest_reenter_and_reset():

@@ -22,7 +22,7 @@ def _least_squares(opt, extra=()):
     with backend.symbolic_scope():
         x, y = constant(ref.X.astype("float32")), constant(ref.Y.astype("float32"))
         loss = ops.mean(ops.square(ops.matmul(x, kernel) + bias - y))
-        grads = [g if v in (kernel, bias) else None
+        grads = [g if v is kernel or v is bias else None  # not `in`: == is element-wise
                  for g, v in zip(gradients(loss, [kernel, bias]) + [None] * len(extra),
                                  variables)]
         updates = opt.apply_gradients(zip(grads, variables))

@@ -12,7 +12,8 @@ import layerkit.graph as lk
 def test_get_variable_from_a_list_takes_its_shape_and_dtype(active_backend):
     W = tf.get_variable("W", initializer=[0.2, 0.7])
     assert (W.name, W.shape, W.dtype) == ("W:0", (2,), tf.float32)
-    assert W.trainable and W in tf.trainable_variables() and isinstance(W, tf.Variable)
+    assert W.trainable and isinstance(W, tf.Variable)
+    assert any(v is W for v in tf.trainable_variables())  # not `in`: == is element-wise
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         np.testing.assert_allclose(sess.run(W), [0.2, 0.7])
@@ -167,7 +168,9 @@ def test_tf_variable_api(active_backend):
     frozen = tf.Variable(3, trainable=False)
     assert isinstance(lk.Variable(1.0), tf.Variable)  # a core variable is a tf.Variable
     assert tf.get_collection("mine") == [v]
-    assert frozen not in tf.trainable_variables() and frozen.dtype == tf.int32
+    # by identity: `in` would compare variables with ==, which is element-wise
+    assert all(t is not frozen for t in tf.trainable_variables())
+    assert frozen.dtype == tf.int32
     twice = tf.Variable(v.initialized_value() * 2.0)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
