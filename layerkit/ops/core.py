@@ -78,7 +78,7 @@ def cast(x: Any, dtype: Any) -> Any:
     return tensor(x, dtype)
 
 
-@keras_op("x")
+@keras_op("variable")
 def stop_gradient(variable: Any) -> Any:
     """``variable`` itself, with no gradient flowing back through it."""
     return graph_ops.stop_gradient(tensor(variable))

@@ -116,7 +116,7 @@ def tensor(value: Any, dtype: Any = None) -> Tensor:
             return graph_ops.cast(value, standardize_dtype(dtype))
         return value
     target = standardize_dtype(dtype) if dtype is not None else dtype_of(value)
-    return constant(np.asarray(value, dtype=target))
+    return constant(np.asarray(value, dtype=target), dtype=target)
 
 
 def promote(*values: Any, dtype: Any = None) -> list[Tensor]:

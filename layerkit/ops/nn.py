@@ -193,14 +193,20 @@ def threshold(x: Any, threshold: float, default_value: float) -> Any:
 
 @keras_op("x")
 def softmax(x: Any, axis: int = -1) -> Any:
-    """``exp(x) / sum(exp(x))`` along ``axis``."""
-    return graph_ops.softmax(float_tensor(x), axis=axis)
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple of axes)."""
+    t = float_tensor(x)
+    if isinstance(axis, int):
+        return graph_ops.softmax(t, axis=axis)
+    return graph_ops.exp(t - graph_ops.logsumexp(t, axis=tuple(axis), keepdims=True))
 
 
 @keras_op("x")
 def log_softmax(x: Any, axis: int = -1) -> Any:
-    """``x - logsumexp(x)`` along ``axis``."""
-    return graph_ops.log_softmax(float_tensor(x), axis=axis)
+    """``x - logsumexp(x)`` along ``axis`` (an int or a tuple of axes)."""
+    t = float_tensor(x)
+    if isinstance(axis, int):
+        return graph_ops.log_softmax(t, axis=axis)
+    return t - graph_ops.logsumexp(t, axis=tuple(axis), keepdims=True)
 
 
 # -- encodings --------------------------------------------------------------------------------

@@ -182,7 +182,14 @@ def _unary(name: str, doc: str, graph_fn=None, *, to_float: bool = True):
     graph_fn = graph_fn or getattr(graph_ops, name)
 
     def op(x: Any) -> Any:
-        return graph_fn(float_tensor(x) if to_float else tensor(x))
+        if to_float:
+            return graph_fn(float_tensor(x))
+        t = tensor(x)
+        if t.dtype.name == "bool" and name in ("abs", "absolute", "square", "negative", "sign"):
+            if name in ("abs", "absolute"):
+                return graph_ops.cast(graph_ops.cast(t, "int32"), "bool")  # |True| is True
+            t = graph_ops.cast(t, "int32")  # Keras squares bools as int32
+        return graph_fn(t)
 
     return keras_op("x", name=name)(_named(op, name, doc))
 
@@ -249,6 +256,9 @@ def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None,
 
 
 # -- element-wise, two operands ---------------------------------------------------------------
+_BOOL_AS_INT = {"add", "multiply", "maximum", "minimum"}
+
+
 def _binary(name: str, doc: str, graph_fn=None, *, kind: str = "promote"):
     """An op on ``x1`` and ``x2`` promoted together. ``kind``: "promote" (the common dtype),
     "float" (computed in a float dtype: ``divide``), "compare" (a bool result), "logical"
@@ -259,7 +269,12 @@ def _binary(name: str, doc: str, graph_fn=None, *, kind: str = "promote"):
         if kind == "logical":
             return graph_fn(tensor(x1, "bool"), tensor(x2, "bool"))
         dtype = result_type(x1, x2, float) if kind == "float" else None
-        return graph_fn(*promote(x1, x2, dtype=dtype))
+        a, b = promote(x1, x2, dtype=dtype)
+        if a.dtype.name == "bool" and kind == "promote" and name in _BOOL_AS_INT:
+            # Keras's bool arithmetic: + and maximum are "or", * and minimum "and".
+            wide = graph_fn(graph_ops.cast(a, "int32"), graph_ops.cast(b, "int32"))
+            return graph_ops.cast(wide, "bool")
+        return graph_fn(a, b)
 
     return keras_op("x1", "x2", name=name)(_named(op, name, doc))
 
@@ -341,7 +356,8 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
 @keras_op("x", "x_min", "x_max")
 def clip(x: Any, x_min: Any, x_max: Any) -> Any:
     """``x`` limited to ``[x_min, x_max]``, element-wise."""
-    t = tensor(x, "int32") if dtype_of(x) == "bool" else tensor(x)
+    dtype = result_type(x, x_min, x_max)
+    t = tensor(x, "int32" if dtype == "bool" else dtype)
     if is_weak(x_min) and is_weak(x_max) and is_float(t.dtype.name):
         return graph_ops.clip(t, float(x_min), float(x_max))
     low, high = tensor(x_min, t.dtype), tensor(x_max, t.dtype)
@@ -352,6 +368,11 @@ def clip(x: Any, x_min: Any, x_max: Any) -> Any:
 def _flat_axis(t: Tensor, axis: Any) -> tuple[Tensor, Any]:
     """``t`` flattened when ``axis`` is None (for ops whose core takes one int axis)."""
     return (graph_ops.reshape(t, [-1]), 0) if axis is None else (t, axis)
+
+
+def _bool_as_int(t: Tensor) -> Tensor:
+    """Bools as int32, for core ops that order or count numbers (``argmax``, ``sort``)."""
+    return graph_ops.cast(t, "int32") if t.dtype.name == "bool" else t
 
 
 def _sum_dtype(t: Tensor) -> Tensor:
@@ -441,7 +462,7 @@ def count_nonzero(x: Any, axis: Any = None) -> Any:
 
 def _arg(name: str, graph_fn):
     def op(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-        t = tensor(x)
+        t = _bool_as_int(tensor(x))
         flat, a = _flat_axis(t, axis)
         out = graph_ops.cast(graph_fn(flat, axis=a), "int32")
         if keepdims:
@@ -539,14 +560,16 @@ def empty(shape: Any, dtype: Any = None) -> Any:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     """``fill_value`` repeated to ``shape``."""
-    return _filled(shape, fill_value, dtype, "ops.full")
+    return _filled(shape, fill_value, dtype or K.floatx(), "ops.full")  # as Keras: floatx
 
 
 def _like(name: str, fill: Any):
+    graph_fn = graph_ops.ones_like if fill == 1 else graph_ops.zeros_like
+
     def op(x: Any, dtype: Any = None) -> Any:
         t = tensor(x)
         target = standardize_dtype(dtype) if dtype is not None else t.dtype.name
-        return graph_ops.cast(graph_ops.zeros_like(t), target) + np.asarray(fill, target)
+        return graph_fn(graph_ops.cast(t, target) if target != t.dtype.name else t)
 
     return keras_op("x", name=name)(_named(op, name, f"An array like ``x`` filled with {fill}."))
 
@@ -770,8 +793,10 @@ def tile(x: Any, repeats: Any) -> Any:
     return graph_ops.tile(t, reps)
 
 
-def _dims(t: Tensor, what: str) -> tuple[int, ...]:
-    if t.shape is None or None in t.shape:
+def _dims(t: Tensor, what: str, *axes: int) -> tuple[int, ...]:
+    """``t``'s shape, which must be known (on ``axes`` only, if given)."""
+    needed = [t.shape[a] for a in axes] if axes and t.shape is not None else t.shape
+    if t.shape is None or needed is None or None in needed:
         raise ValueError(f"{what}: needs a static shape, got {t.shape}")
     return t.shape
 
@@ -781,7 +806,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Any:
     """Each element of ``x`` repeated ``repeats`` times along ``axis`` (flattened first when
     None); ``repeats`` is an int or one count per element."""
     t, a = _flat_axis(tensor(x), axis)
-    n = _dims(t, "ops.repeat")[a]
+    n = _dims(t, "ops.repeat", a)[a]
     index = np.repeat(np.arange(n, dtype="int32"), _reps(repeats))
     return graph_ops.gather(t, index, axis=a)
 
@@ -806,7 +831,7 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Any:
     if len(shifts) == 1:
         shifts = shifts * len(axes)
     for s, a in zip(shifts, axes):
-        n = _dims(t, "ops.roll")[a]
+        n = _dims(t, "ops.roll", a)[a]
         t = graph_ops.gather(t, np.roll(np.arange(n, dtype="int32"), s), axis=a)
     return t
 
@@ -868,7 +893,8 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> Any:
     for _ in range(n):
         upper = (builtins.slice(None),) * ax + (builtins.slice(1, None),)
         lower = (builtins.slice(None),) * ax + (builtins.slice(None, -1),)
-        t = graph_ops.getitem(t, upper) - graph_ops.getitem(t, lower)
+        high, low = graph_ops.getitem(t, upper), graph_ops.getitem(t, lower)
+        t = graph_ops.not_equal(high, low) if t.dtype.name == "bool" else high - low
     return t
 
 
@@ -974,7 +1000,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     rank = len(t.shape)
     a1, a2 = axis1 % rank, axis2 % rank
     t = graph_ops.transpose(t, [i for i in range(rank) if i not in (a1, a2)] + [a1, a2])
-    rows, cols = _dims(t, "ops.diagonal")[-2:]
+    rows, cols = _dims(t, "ops.diagonal", -2, -1)[-2:]
     mask = np.eye(rows, cols, offset, dtype=bool)
     picked = graph_ops.where(mask, t, graph_ops.zeros_like(t))
     length = builtins.max(0, builtins.min(rows, cols - offset) if offset >= 0
@@ -1032,13 +1058,15 @@ def _matrix_norm(t: Tensor, ord: Any, axes: tuple[int, int], keepdims: bool) -> 
 @keras_op("x")
 def sort(x: Any, axis: int = -1) -> Any:
     """``x`` sorted ascending along ``axis``."""
-    return graph_ops.sort(tensor(x), axis=axis)
+    t = tensor(x)
+    out = graph_ops.sort(_bool_as_int(t), axis=axis)
+    return graph_ops.cast(out, "bool") if t.dtype.name == "bool" else out
 
 
 @keras_op("x")
 def argsort(x: Any, axis: int = -1) -> Any:
     """The indices (int32) that sort ``x`` along ``axis`` (stable)."""
-    t, a = _flat_axis(tensor(x), axis)
+    t, a = _flat_axis(_bool_as_int(tensor(x)), axis)
     return graph_ops.argsort(t, axis=a)
 
 
