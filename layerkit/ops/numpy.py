@@ -227,15 +227,27 @@ log10 = _unary("log10", "Base-10 logarithm.", lambda t: graph_ops.log(t) * (1 / 
 exp2 = _unary("exp2", "``2 ** x``.", lambda t: graph_ops.exp(t * math.log(2)))
 reciprocal = _unary("reciprocal", "``1 / x``.", lambda t: 1.0 / t)
 rsqrt = _unary("rsqrt", "``1 / sqrt(x)``.", lambda t: 1.0 / graph_ops.sqrt(t))
-trunc = _unary("trunc", "``x`` rounded towards zero.",
-               lambda t: graph_ops.sign(t) * graph_ops.floor(graph_ops.abs(t)))
+@keras_op("x")
+def trunc(x: Any) -> Any:
+    """``x`` rounded towards zero (ints stay as they are, as in Keras)."""
+    t = tensor(x)
+    if not is_float(t.dtype.name):
+        return graph_ops.identity(t)
+    return graph_ops.sign(t) * graph_ops.floor(graph_ops.abs(t))
 copy = _unary("copy", "A copy of ``x``.", graph_ops.identity, to_float=False)
 
 
 @keras_op("x")
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
-    """``x`` rounded to ``decimals`` decimals, halves to even (as numpy)."""
-    return graph_ops.round(float_tensor(x), decimals=decimals)
+    """``x`` rounded to ``decimals`` decimals, halves to even (as numpy); ints keep their
+    dtype, as in Keras."""
+    t = tensor(x)
+    if is_float(t.dtype.name):
+        return graph_ops.round(t, decimals=decimals)
+    if decimals >= 0:
+        return graph_ops.identity(t)
+    wide = graph_ops.round(graph_ops.cast(t, "float64"), decimals=decimals)
+    return graph_ops.cast(wide, t.dtype)
 
 
 @keras_op("x")
