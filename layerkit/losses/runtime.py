@@ -30,8 +30,7 @@ from layerkit.ops import eager
 # -- symbolic or eager ------------------------------------------------------------------------
 
 
-def is_tensor(value: Any) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
+is_tensor = eager.is_tensor  # a symbolic tensor or a variable
 
 
 def is_symbolic(*values: Any) -> bool:

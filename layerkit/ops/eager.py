@@ -246,21 +246,6 @@ def freeze(value: Any) -> Any:
     return value
 
 
-def apply(fn: Callable[..., Any], *values: Any, key: Any = None, what: str = "this function",
-          convert: Callable[[Any], np.ndarray] | None = None) -> Any:
-    """``fn(*tensors)`` (graph code): as ops when a value is symbolic, else computed now.
-
-    ``convert`` makes each value an array (``eager_value`` by default); ``key`` caches the
-    eager graph (None: ``fn`` itself if it is a plain function, else build each time).
-    """
-    if is_symbolic(*values):
-        with _graph_of(values):
-            return fn(*(None if v is None else tensor(v) for v in values))
-    convert = convert or (lambda v: eager_value(v, what))
-    arrays = [None if v is None else convert(v) for v in values]
-    return as_eager_result(run(key, fn, arrays))
-
-
 # -- ops: symbolic or eager from one definition ----------------------------------------------
 def keras_op(*tensor_params: str, name: str | None = None):
     """Decorator making ``fn`` (graph code) a ``layerkit.ops`` function, symbolic or eager.

@@ -20,6 +20,7 @@ from layerkit.graph import Tensor
 from layerkit.graph import ops as graph_ops
 from layerkit.ops.dtypes import standardize_dtype
 from layerkit.ops.eager import float_tensor, keras_op, tensor
+from layerkit.ops.numpy import _named
 
 __all__ = [
     "average_pool",
@@ -97,9 +98,7 @@ def _activation(name: str, doc: str, graph_fn):
     def op(x: Any) -> Any:
         return graph_fn(float_tensor(x))
 
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return keras_op("x", name=name)(op)
+    return keras_op("x", name=name)(_named(op, name, doc))
 
 
 relu = _activation("relu", "``max(x, 0)``.", graph_ops.relu)
@@ -174,9 +173,7 @@ def _shrink(name: str, doc: str, soft: bool):
         kept = t - graph_ops.sign(t) * threshold if soft else t
         return graph_ops.where(outside, kept, graph_ops.zeros_like(t))
 
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return keras_op("x", name=name)(op)
+    return keras_op("x", name=name)(_named(op, name, doc))
 
 
 soft_shrink = _shrink("soft_shrink", "``x`` moved ``threshold`` towards 0, 0 within it.", True)
@@ -249,11 +246,6 @@ def _move_last(rank: int, axis: int) -> list[int]:
 def _clipped(p: Tensor) -> Tensor:
     eps = K.epsilon()
     return graph_ops.clip(p, eps, 1.0 - eps)
-
-
-def _logits_of(output: Tensor) -> Tensor | None:
-    """The logits a softmax/sigmoid output came from (Keras uses them instead when it can)."""
-    return getattr(output, "_keras_logits", None)
 
 
 @keras_op("target", "output")

@@ -97,11 +97,13 @@ def logical_or(x, y, name: str | None = None) -> Tensor:
 
 
 # -- unary element-wise -----------------------------------------------------------------------
-def _unary(op_type: str, doc: str, *, floats_only: bool = True, differentiable: bool = True):
-    @define_op(op_type, differentiable=differentiable)
+def _unary(op_type: str, doc: str, *, floats_only: bool = True, differentiable: bool = True,
+           test: bool = False):
+    """An element-wise op of one input; ``test``: a float predicate with a bool result."""
+    @define_op(op_type, differentiable=differentiable and not test)
     def rule(x):
-        (require_float if floats_only else require_numeric)(x)
-        return x.shape, x.dtype
+        (require_float if floats_only or test else require_numeric)(x)
+        return x.shape, (dtypes.bool_ if test else x.dtype)
 
     def build(x, name: str | None = None) -> Tensor:
         return apply1(op_type, [convert_to_tensor(x)], name=name)
@@ -157,24 +159,11 @@ def round(x, decimals: int = 0, name: str | None = None) -> Tensor:  # noqa: A00
     return apply1("round", [convert_to_tensor(x)], {"decimals": int(decimals)}, name=name)
 
 
-def _float_test(op_type: str, doc: str):
-    @define_op(op_type, differentiable=False)
-    def rule(x):
-        require_float(x)
-        return x.shape, dtypes.bool_
-
-    def build(x, name: str | None = None) -> Tensor:
-        return apply1(op_type, [convert_to_tensor(x)], name=name)
-
-    build.__name__ = build.__qualname__ = op_type
-    build.__doc__ = doc
-    return build
-
-
-isnan = _float_test("isnan", "Whether each element is NaN, as a bool tensor.")
-isinf = _float_test("isinf", "Whether each element is infinite (either sign), as a bool tensor.")
-isfinite = _float_test("isfinite", "Whether each element is neither infinite nor NaN, as a bool "
-                       "tensor.")
+isnan = _unary("isnan", "Whether each element is NaN, as a bool tensor.", test=True)
+isinf = _unary("isinf", "Whether each element is infinite (either sign), as a bool tensor.",
+               test=True)
+isfinite = _unary("isfinite", "Whether each element is neither infinite nor NaN, as a bool "
+                  "tensor.", test=True)
 
 
 @define_op("logical_not", differentiable=False)
