@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from layerkit.compat.v1 import errors, initializers, nn, summary, train
+from layerkit.compat.v1 import contrib, errors, initializers, layers, nn, summary, train
 from layerkit.compat.v1.functions import *  # noqa: F403 - TF1's top-level functions
 from layerkit.compat.v1.initializers import Constant as constant_initializer
 from layerkit.compat.v1.initializers import GlorotNormal as glorot_normal_initializer
