@@ -21,6 +21,8 @@ import re
 from typing import Any
 
 from layerkit.compat.v1 import contrib, errors, initializers, layers, nn, summary, train
+from layerkit.compat.v1 import rnn as _rnn
+from layerkit.compat.v1 import rnn_cell as _rnn_cell
 from layerkit.compat.v1.functions import *  # noqa: F403 - TF1's top-level functions
 from layerkit.compat.v1.initializers import Constant as constant_initializer
 from layerkit.compat.v1.initializers import GlorotNormal as glorot_normal_initializer
@@ -88,6 +90,13 @@ class GraphKeys:
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
 
+
+
+# ``tf.nn`` also holds TF1's RNN API; it lives in modules of its own, which use ``nn``'s ops.
+nn.rnn_cell = _rnn_cell
+nn.dynamic_rnn, nn.static_rnn = _rnn.dynamic_rnn, _rnn.static_rnn
+nn.bidirectional_dynamic_rnn = _rnn.bidirectional_dynamic_rnn
+nn.static_bidirectional_rnn = _rnn.static_bidirectional_rnn
 
 def get_collection(key: str, scope: str | None = None) -> list[Any]:
     """The items of the default graph's collection ``key`` (those whose name matches ``scope``

@@ -216,10 +216,3 @@ def avg_pool(value: Any, ksize: Any, strides: Any, padding: str,
     _check_format(data_format)
     return ops.avg_pool(value, _inner(ksize, "ksize", 2), _inner(strides, "strides", 2),
                         padding.lower(), name=name)
-from layerkit.compat.v1 import rnn_cell  # noqa: E402, F401 - tf.nn.rnn_cell
-from layerkit.compat.v1.rnn import (  # noqa: E402, F401 - tf.nn RNNs
-    bidirectional_dynamic_rnn,
-    dynamic_rnn,
-    static_bidirectional_rnn,
-    static_rnn,
-)

@@ -12,6 +12,7 @@ from collections import namedtuple
 from typing import Any
 
 from layerkit.compat.v1 import initializers as _init
+from layerkit.compat.v1 import nn
 from layerkit.compat.v1.variables import get_variable, variable_scope
 from layerkit.graph import dtypes, ops
 from layerkit.graph.graph import Tensor
@@ -304,8 +305,6 @@ class DropoutWrapper(RNNCell):
         self.built = True
 
     def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
-        from layerkit.compat.v1 import nn
-
         if not _is_one(self._in_keep):
             inputs = nn.dropout(inputs, keep_prob=self._in_keep, seed=self._seed)
         out, state = self._cell.call(inputs, state)
