@@ -2,6 +2,7 @@
 
     python benchmarks/_train_worker.py --system layerkit-jax --workload mlp [--epochs 4]
         [--samples N] [--seed 0] [--predict-reps 3] [--steps-per-execution 1]
+        [--source arrays|generator]
 
 Run by ``benchmarks/bench_training.py`` (the driver), which sets ``LAYERKIT_BACKEND`` or
 ``KERAS_BACKEND`` for the child and interleaves systems; it can also be run by hand. It prints
@@ -64,7 +65,7 @@ RESULT_FIELDS = (
     "epoch_cpu_median_s", "samples_per_s", "setup_s",
     "losses", "first_loss", "last_loss", "loss_decreased", "peak_rss_mb", "rss_before_fit_mb",
     "predict_first_s", "predict_median_s", "predict_samples_per_s", "load_avg", "versions",
-    "steps_per_execution",
+    "steps_per_execution", "source",
 )
 
 
@@ -126,6 +127,14 @@ def _batches(n: int):
         yield order[start:start + BATCH]
 
 
+def _generator(x: np.ndarray, y: np.ndarray):
+    """``--source generator``: an endless Python generator of the batches ``fit`` would
+    slice from the arrays (the same shuffled order), for the data-source overhead."""
+    while True:
+        for index in _batches(len(x)):
+            yield x[index], y[index]
+
+
 def _time_predict(predict, x: np.ndarray, reps: int) -> tuple[float, float]:
     """Seconds of the first predict pass over ``x`` and the median of ``reps`` more."""
     start = time.perf_counter()
@@ -181,8 +190,12 @@ def run_keras_like(keras: Any, args, x, y, weights, result: dict) -> None:
     result["rss_before_fit_mb"] = rss_mb()
     np.random.seed(args.seed)
     start = (time.perf_counter(), time.process_time())
-    model.fit(x, y, batch_size=BATCH, epochs=args.epochs, verbose=0, shuffle=True,
-              callbacks=[timer])
+    if args.source == "generator":
+        model.fit(_generator(x, y), steps_per_epoch=-(-len(x) // BATCH), epochs=args.epochs,
+                  verbose=0, callbacks=[timer])
+    else:
+        model.fit(x, y, batch_size=BATCH, epochs=args.epochs, verbose=0, shuffle=True,
+                  callbacks=[timer])
     ends = [start, *timer.ends]
     result["epoch_seconds"] = [b[0] - a[0] for a, b in zip(ends[:-1], ends[1:])]
     result["epoch_cpu_seconds"] = [b[1] - a[1] for a, b in zip(ends[:-1], ends[1:])]
@@ -435,7 +448,7 @@ def run(args) -> dict[str, Any]:
     result: dict[str, Any] = {k: None for k in RESULT_FIELDS}
     result.update(system=args.system, workload=args.workload, ok=False, samples=samples,
                   batch_size=BATCH, epochs=args.epochs, load_avg=list(os.getloadavg()),
-                  steps_per_execution=args.steps_per_execution)
+                  steps_per_execution=args.steps_per_execution, source=args.source)
     x, y = make_data(args.workload, samples, args.seed)
     weights = initial_weights(args.workload, args.seed)
     if args.system.startswith("layerkit-"):
@@ -495,6 +508,9 @@ def main() -> None:
                         help="timed predict passes after the first (MLP only; 0: none)")
     parser.add_argument("--steps-per-execution", type=int, default=1,
                         help="compile(steps_per_execution=N) of the Keras-like systems")
+    parser.add_argument("--source", choices=("arrays", "generator"), default="arrays",
+                        help="what the Keras-like systems' fit reads: the arrays, or a Python "
+                        "generator of the same batches (steps_per_epoch set)")
     args = parser.parse_args()
     try:
         result = run(args)

@@ -85,7 +85,7 @@ def machine_info() -> dict[str, Any]:
 
 def run_child(system: str, workload: str, epochs: int, samples: int, predict_reps: int,
               timeout: float, blas_threads: int = 1,
-              steps_per_execution: int = 1) -> dict[str, Any]:
+              steps_per_execution: int = 1, source: str = "arrays") -> dict[str, Any]:
     """One worker process; its JSON line (or a record of its failure)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
     if blas_threads:
@@ -98,7 +98,7 @@ def run_child(system: str, workload: str, epochs: int, samples: int, predict_rep
     command = [sys.executable, os.path.join(HERE, "_train_worker.py"), "--system", system,
                "--workload", workload, "--epochs", str(epochs), "--samples", str(samples),
                "--predict-reps", str(predict_reps),
-               "--steps-per-execution", str(steps_per_execution)]
+               "--steps-per-execution", str(steps_per_execution), "--source", source]
     start = time.perf_counter()
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--steps-per-execution", type=int, default=1,
                         help="compile(steps_per_execution=N) for layerkit and Keras 3 "
                         "(the hand-written floors run one step per call)")
+    parser.add_argument("--source", choices=("arrays", "generator"), default="arrays",
+                        help="fit on the arrays, or on a Python generator of the same batches "
+                        "(layerkit and Keras 3 only)")
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="numpy's BLAS threads in every child (default 1: several threads "
                         "on a busy machine made a numpy step 2-30x slower at random); 0 leaves "
@@ -350,7 +353,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     continue  # the numpy floor is the MLP's only
                 result = run_child(system, workload, args.epochs, samples_for(system, workload),
                                    args.predict_reps if workload == "mlp" else 0, args.timeout,
-                                   args.blas_threads, args.steps_per_execution)
+                                   args.blas_threads, args.steps_per_execution,
+                                   args.source)
                 result["round"] = round_index + 1
                 runs.append(result)
                 if result.get("ok"):

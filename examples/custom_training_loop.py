@@ -3,10 +3,9 @@ and the optimizer's update as one graph program, run batch by batch in the Keras
 
     python examples/custom_training_loop.py [--backend numpy|jax] [--epochs 8] [--fast]
 
-In Keras 3 you would override ``train_step`` or write the loop with your backend's autodiff
-(``jax.grad`` over ``stateless_call``, ``tf.GradientTape``). layerkit has neither hook: its
-``fit`` traces one fixed train program (``layerkit/models/step.py``). What it has is the
-graph underneath, so a custom step is built as ``fit`` builds its own:
+The usual way to change a step is to override ``train_step`` and keep ``fit`` (see
+``examples/custom_train_step.py``). This example goes one level down and writes the loop
+itself, on the graph underneath, as ``fit`` builds its own step (``layerkit/models/step.py``):
 
 1. inside ``keras.backend.symbolic_scope()``, placeholders for a batch and the model called on
    them (``training=True``) give symbolic outputs in the Keras graph;

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import layerkit_backend
-from layerkit.graph import Graph, Session, Tensor, Variable, constant, dtypes
+from layerkit.graph import Graph, PureFunction, Session, Tensor, Variable, constant, dtypes
 from layerkit.graph import ops as _ops
 
 # The seed lives here with the graph it seeds: set_random_seed (layerkit.utils) writes it, every
@@ -248,3 +248,11 @@ def variable(value: Any, name: str, dtype: Any = None, trainable: bool = True) -
                             shape=array.shape)
     get_session().load_variable_values({var.key: array})
     return var
+
+
+def with_stored_values(function: PureFunction, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (by variable key) plus the stored values of the variables ``function`` reads
+    that are not among them: state a stateless call was not given, such as a SeedGenerator's
+    or an optimizer's learning rate."""
+    missing = [key for key in function.reads if key not in values]
+    return {**get_session().variable_values(missing), **values} if missing else dict(values)

@@ -82,7 +82,8 @@ def compile_from_training_config(model: Any, config: dict[str, Any],
                   loss=_rebuild(config.get("loss"), loss),
                   loss_weights=config.get("loss_weights"),
                   metrics=_rebuild(config.get("metrics"), metric),
-                  weighted_metrics=_rebuild(config.get("weighted_metrics"), metric))
+                  weighted_metrics=_rebuild(config.get("weighted_metrics"), metric),
+                  steps_per_execution=config.get("steps_per_execution") or 1)
 
 
 def _rebuild(spec: Any, deserialize: Any) -> Any:

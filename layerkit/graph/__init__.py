@@ -14,16 +14,19 @@ from layerkit.graph.graph import (
 )
 from layerkit.graph.opdef import constant, convert_to_tensor
 from layerkit.graph.ops.nn import window_output_size
+from layerkit.graph.pure import PureFunction, cached_pure, new_values, signature_of, values_by_key
 from layerkit.graph.rewrite import substitute
 from layerkit.graph.session import InteractiveSession, PreparedRun, Session, get_default_session
 from layerkit.graph.shapes import format_shape
 from layerkit.graph.variables import (
     Variable,
     assign,
+    assigns_since,
     global_variables,
     global_variables_initializer,
     group,
     no_op,
+    one_write_per_variable,
     placeholder,
     trainable_variables,
     variables_initializer,
@@ -31,10 +34,11 @@ from layerkit.graph.variables import (
 
 __all__ = [
     "FailedPreconditionError", "Graph", "InteractiveSession", "InvalidArgumentError", "OpError",
-    "Operation", "PreparedRun", "Session", "Tensor", "Variable", "assign", "constant",
-    "control_dependencies", "convert_to_tensor", "dtypes", "format_shape", "get_default_graph",
-    "get_default_session",
-    "global_variables", "global_variables_initializer", "gradients", "group", "name_scope",
-    "no_op", "ops", "placeholder", "reset_default_graph", "substitute", "trainable_variables",
-    "variables_initializer", "window_output_size",
+    "Operation", "PreparedRun", "PureFunction", "Session", "Tensor", "Variable", "assign",
+    "assigns_since", "cached_pure", "constant", "control_dependencies", "convert_to_tensor",
+    "dtypes", "format_shape", "get_default_graph", "get_default_session", "global_variables",
+    "global_variables_initializer", "gradients", "group", "name_scope", "new_values", "no_op",
+    "one_write_per_variable", "ops", "placeholder", "reset_default_graph", "signature_of",
+    "substitute", "trainable_variables", "values_by_key", "variables_initializer",
+    "window_output_size",
 ]

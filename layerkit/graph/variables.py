@@ -15,6 +15,7 @@ import numpy as np
 from layerkit.graph import dtypes
 from layerkit.graph.graph import Graph, Operation, Tensor, get_default_graph
 from layerkit.graph.opdef import apply, apply1, convert_to_tensor, define_op
+from layerkit.graph.rewrite import substitute
 from layerkit.graph.shapes import as_shape, fmt
 
 GLOBAL_VARIABLES = "variables"
@@ -144,6 +145,42 @@ def assign(var: Variable, value: Any, name: str | None = None) -> Tensor:
     value = convert_to_tensor(value) if isinstance(value, Tensor) else convert_to_tensor(
         np.asarray(value, dtype=var.dtype))
     return apply1("assign", [value], {"var": var}, name=name or "Assign")
+
+
+def assigns_since(graph: Any, first: int) -> list[Tensor]:
+    """The values of the ``assign`` ops made in ``graph`` after its first ``first`` operations,
+    in creation order, leaving out variables' initializers: the state updates some code built
+    (a metric's ``update_state``, an optimizer's ``apply``) whether or not it returned them."""
+    initializers = {v.initializer for v in graph.get_collection(GLOBAL_VARIABLES)}
+    return [op.outputs[0] for op in graph.get_operations()[first:]
+            if op.type == "assign" and op not in initializers]
+
+
+def one_write_per_variable(updates: list[Tensor]) -> list[Tensor]:
+    """``updates`` (``assign`` results, and other ops to run) each once, with one write per
+    variable, as one run can store them: a variable written twice (a layer called twice in a
+    step, two optimizer steps) keeps its last write, its reads of the variable made after the
+    earlier write recomputed on that write's value. So the writes to one variable apply in
+    order, as in eager code; every other read sees the value from before the run."""
+    latest: dict[int, Tensor] = {}  # by the variable's id: a tensor's == is element-wise
+    others: list[Tensor] = []
+    for update in updates:
+        if any(update is seen for seen in (*latest.values(), *others)):
+            continue
+        if update.op.type != "assign":
+            others.append(update)
+            continue
+        var = update.op.attrs["var"]
+        if id(var) in latest:
+            # The reads made after the earlier write see its value (not its assign op: one run
+            # stores one assign per variable); those made before it, such as a gradient, the
+            # value from before the run.
+            earlier = latest[id(var)].op
+            value = substitute([update.op.inputs[0]], {var: earlier.inputs[0]},
+                               created_after=earlier.order)[0]
+            update = assign(var, value)
+        latest[id(var)] = update
+    return [*latest.values(), *others]
 
 
 @define_op("no_op", differentiable=False)

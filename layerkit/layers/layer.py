@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, dtypes, format_shape
+from layerkit.graph import (
+    Tensor,
+    cached_pure,
+    dtypes,
+    format_shape,
+    new_values,
+    signature_of,
+    values_by_key,
+)
 from layerkit.ops import eager
 from layerkit.utils.serialization import dtype_policy_name, serialize_dtype_policy
 from layerkit.utils.tree import flatten, pack_sequence_as
@@ -327,6 +335,54 @@ class Layer:
         return [v for v in self.weights if id(v) not in trainable]
 
     @property
+    def trainable_variables(self) -> list[K.KerasVariable]:
+        """Keras 3's name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[K.KerasVariable]:
+        """``variables`` that are not trainable: non-trainable weights and RNG states."""
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.variables if id(v) not in trainable]
+
+    def stateless_call(self, trainable_variables: list[Any], non_trainable_variables: list[Any],
+                       *args: Any, return_losses: bool = False, **kwargs: Any) -> tuple:
+        """Call the layer with the given values of ``trainable_variables`` and
+        ``non_trainable_variables`` (1:1 with this layer's), leaving its own untouched: returns
+        ``(outputs, non_trainable_variables)`` (the latter as the call updated them; and the
+        losses it added with ``return_losses``). Computed with JAX, so it runs inside
+        ``jax.jit`` and ``jax.grad`` (``layerkit.graph.pure``); ``training=`` as in a call,
+        ``seed_key=`` a JAX PRNG key for the random ops."""
+        if not args:
+            raise TypeError(f"{type(self).__name__}.stateless_call() needs the inputs")
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        owner = f"{type(self).__name__}()"
+        values = {**values_by_key(trainable, trainable_variables, "trainable_variables", owner),
+                  **values_by_key(non_trainable, non_trainable_variables,
+                                  "non_trainable_variables", owner)}
+        training = bool(kwargs.pop("training", False))
+        seed_key = kwargs.pop("seed_key", None)
+        inputs, rest = args[0], args[1:]
+        leaves = flatten(inputs)
+
+        def build(*placeholders: Any) -> tuple[list, Any]:
+            with tracing(training=training) as trace:
+                outputs = self(pack_sequence_as(inputs, list(placeholders)), *rest,
+                               training=training, **kwargs)
+                losses = [*self.regularization_losses(), *trace.losses]
+            return [*flatten(outputs), *losses], (outputs, len(losses))
+
+        name = ("call", training, repr(rest), repr(sorted(kwargs.items())))
+        function = cached_pure(self, name, K.get_graph(), build,
+                               signature_of(leaves, K.floatx(), batch_free=True))
+        fetched, written = function(K.with_stored_values(function, values), leaves, seed_key)
+        structure, n_losses = function.structure
+        split = len(fetched) - n_losses
+        outputs = pack_sequence_as(structure, fetched[:split])
+        updated = new_values(non_trainable, non_trainable_variables, written)
+        return (outputs, updated, fetched[split:]) if return_losses else (outputs, updated)
+
+    @property
     def variables(self) -> list[K.KerasVariable]:
         """The weights, then the state of each SeedGenerator this layer or a sublayer holds."""
         found = {id(v): v for v in self.weights}
@@ -365,8 +421,36 @@ class Layer:
 
     # -- losses and state updates made while tracing -------------------------------------------
     def add_loss(self, loss: Tensor) -> None:
-        """Add a scalar ``loss`` tensor to the total loss of the program being traced."""
+        """Add a scalar ``loss`` tensor to the total loss of the program being traced (it
+        joins ``self.losses`` for the rest of that trace). Building a model records the call
+        but keeps no loss: each trace of a step adds its own."""
+        if _context.recording:
+            return
         _context.losses.append(loss)
+        # Tagged with the trace's list, so a later trace does not see (or keep alive) it.
+        added = [(trace, t) for trace, t in self.__dict__.get("_added_losses", [])
+                 if trace is _context.losses]
+        self.__dict__["_added_losses"] = [*added, (_context.losses, loss)]
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The weight penalties of this layer and its sublayers, then the losses they added
+        (``add_loss``, activity regularizers) in the trace in progress, as scalar tensors."""
+        added = [t for layer in self._unique_layers()
+                 for trace, t in layer.__dict__.get("_added_losses", [])
+                 if trace is _context.losses]
+        return self.regularization_losses() + added
+
+    def _unique_layers(self) -> list[Layer]:
+        """This layer and its sublayers, each once, depth first."""
+        found: list[Layer] = []
+        stack: list[Layer] = [self]
+        while stack:
+            layer = stack.pop()
+            if all(layer is not f for f in found):
+                found.append(layer)
+                stack.extend(reversed(layer._layers))
+        return found
 
     def add_update(self, update: Tensor) -> None:
         """Ask the program being traced to also store ``update`` (an ``assign`` of one of this

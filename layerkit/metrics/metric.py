@@ -29,11 +29,20 @@ from typing import Any
 import numpy as np
 
 from layerkit import backend as K
-from layerkit.graph import Tensor, constant, dtypes
+from layerkit.graph import (
+    Tensor,
+    assigns_since,
+    cached_pure,
+    dtypes,
+    new_values,
+    signature_of,
+    values_by_key,
+)
 from layerkit.losses import runtime as rt
 from layerkit.losses.loss import auto_name
 from layerkit.ops import eager
 from layerkit.utils.serialization import dtype_policy_name
+from layerkit.utils.tree import flatten, pack_sequence_as
 
 
 def _wrap_update(raw: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,24 +141,54 @@ class Metric:
         self.update_state(*args, **kwargs)
         return self.result()
 
-    # -- results from given state ----------------------------------------------------------------
+    # -- Keras 3's stateless API: state given and returned, never stored ------------------------
+    def stateless_update_state(self, metric_variables: list[Any], *args: Any,
+                               **kwargs: Any) -> list[Any]:
+        """The values of ``self.variables`` after ``update_state(*args, **kwargs)`` from the
+        state ``metric_variables`` (values for ``self.variables``, in order); the stored state
+        is untouched. Computed with JAX: it runs inside ``jax.jit`` (``layerkit.graph.pure``).
+        """
+        variables = self.variables
+        values = values_by_key(variables, metric_variables, "variables",
+                               f"{type(self).__name__}()")
+        names = sorted(k for k, v in kwargs.items() if v is not None)
+        leaves = [*args, *(kwargs[k] for k in names)]
+
+        def build(*placeholders: Any) -> tuple[list, None]:
+            with K.symbolic_scope():
+                self.update_state(*placeholders[:len(args)],
+                                  **dict(zip(names, placeholders[len(args):])))
+            return [], None
+
+        function = cached_pure(self, ("update_state", len(args), tuple(names)), self._graph(),
+                               build, signature_of(leaves, K.floatx(), batch_free=True))
+        _, written = function(values, leaves)
+        return new_values(variables, metric_variables, written)
+
     def stateless_result(self, metric_variables: list[Any]) -> Any:
         """The result computed from ``metric_variables`` (values for ``self.variables``, in
-        order) instead of the current state: a tensor, or numpy if all are arrays outside
-        ``symbolic_scope()``."""
+        order) instead of the current state: a tensor if they are symbolic, else computed
+        with JAX (arrays or JAX tracers in, a jax array out)."""
         variables = self.variables
-        if len(metric_variables) != len(variables):
-            raise ValueError(f"Argument `metric_variables` must be a list of tensors "
-                             f"corresponding 1:1 to {type(self).__name__}().variables. "
-                             f"Received list with length {len(metric_variables)}, but "
-                             f"expected {len(variables)} variables.")
-        symbolic = rt.is_symbolic(*metric_variables)
-        graph = self._graph()
-        with graph.as_default():
-            values = [v if rt.is_tensor(v) else constant(np.asarray(v, var.dtype))
-                      for v, var in zip(metric_variables, variables)]
-            out = self._result_with(dict(zip(variables, values)))
-        return out if symbolic else K.get_session().run(out)
+        if rt.is_symbolic(*metric_variables):
+            values_by_key(variables, metric_variables, "variables", f"{type(self).__name__}()")
+            with self._graph().as_default():
+                return self._result_with(dict(zip(variables, metric_variables)))
+        values = values_by_key(variables, metric_variables, "variables",
+                               f"{type(self).__name__}()")
+
+        def build() -> tuple[list, Any]:
+            with K.symbolic_scope():
+                result = self.result()
+            return flatten(result), result
+
+        function = cached_pure(self, "result", self._graph(), build, [])
+        fetched, _ = function(values, [])
+        return pack_sequence_as(function.structure, fetched)
+
+    def stateless_reset_state(self) -> list[np.ndarray]:
+        """The values of ``self.variables`` after ``reset_state()`` (zeros), as new arrays."""
+        return [np.zeros(tuple(v.shape), v.dtype) for v in self.variables]
 
     def result_after(self, updates: list[Any] | None) -> Any:
         """The result after the ``updates`` that ``update_state`` returned (symbolically):
@@ -195,9 +234,7 @@ class Metric:
                 returned = raw(self, *args, **kwargs)
         finally:
             self._tracing = False
-        initializers = {v.initializer for v in graph.get_collection("variables")}
-        updates = [op.outputs[0] for op in graph.get_operations()[before:]
-                   if op.type == "assign" and op not in initializers]
+        updates = assigns_since(graph, before)
         for item in returned if isinstance(returned, list | tuple) else []:
             t = item.outputs[0] if hasattr(item, "outputs") and item.outputs else item
             if isinstance(t, Tensor) and t.op.type == "assign" \

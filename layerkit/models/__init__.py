@@ -6,10 +6,11 @@ The model classes are registered with ``layerkit.layers`` here, so that a layer 
 
 from layerkit.formats import load_model, model_from_json, save_model
 from layerkit.layers import register_builtin_class
+from layerkit.models.cloning import clone_model
 from layerkit.models.model import Model
 from layerkit.models.sequential import Sequential
 
 for _name, _cls in {"Model": Model, "Functional": Model, "Sequential": Sequential}.items():
     register_builtin_class(_name, _cls)
 
-__all__ = ["Model", "Sequential", "load_model", "model_from_json", "save_model"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

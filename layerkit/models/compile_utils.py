@@ -33,10 +33,16 @@ class Compiled:
                  weighted_metrics: Any):
         self.model, self.loss_spec, self.loss_weights = model, loss, loss_weights
         self.metrics_spec, self.weighted_spec = metrics, weighted_metrics
+        # The total loss's tracker exists from compile on (a custom train_step may update it
+        # before any loss is resolved); the rest waits for the outputs.
+        self.loss_tracker = metrics_module.Mean(name="loss")
         self.ready = False
 
-    def ensure(self, outputs: list[Tensor], targets: list[Tensor]) -> None:
-        """Resolve the compile arguments for these outputs and targets, the first time only."""
+    def ensure(self, outputs: list[Tensor], targets: list[Tensor] | None) -> None:
+        """Resolve the compile arguments for these outputs and targets (None: the data has
+        none), the first time only. An output whose loss is None gets no loss; with several
+        losses, each has its tracker (``{output}_loss``), and with several outputs each metric
+        is renamed ``{output}_{metric}``, as Keras 3 logs them."""
         if self.ready:
             return
         names = self.model.output_names or [f"output_{i}" for i in range(len(outputs))]
@@ -47,16 +53,23 @@ class Compiled:
         weights = self.loss_weights
         self.weights = ([1.0] * len(names) if weights is None
                         else _per_output(weights, names, "loss_weights"))
-        self.metrics = [self._metric_list(self.metrics_spec, k, o, y)
-                        for k, (o, y) in enumerate(zip(outputs, targets))]
-        self.weighted = [self._metric_list(self.weighted_spec, k, o, y)
-                         for k, (o, y) in enumerate(zip(outputs, targets))]
-        self.loss_tracker = metrics_module.Mean(name="loss")
-        self.output_trackers = ([metrics_module.Mean(name=f"{n}_loss") for n in names]
-                                if len(names) > 1 else [])
+        target_shapes = [None] * len(outputs) if targets is None else [t.shape for t in targets]
+        self.metrics = [self._metric_list(self.metrics_spec, k, o.shape, y)
+                        for k, (o, y) in enumerate(zip(outputs, target_shapes))]
+        self.weighted = [self._metric_list(self.weighted_spec, k, o.shape, y)
+                         for k, (o, y) in enumerate(zip(outputs, target_shapes))]
+        # Keras 3 tracks each output's loss only when several outputs have one.
+        tracked = sum(loss is not None for loss in self.losses) > 1
+        self.output_trackers = [metrics_module.Mean(name=f"{n}_loss") if tracked and loss
+                                else None for n, loss in zip(names, self.losses)]
+        if len(names) > 1:
+            for k, group in enumerate(self.metrics + self.weighted):
+                for metric in group:
+                    metric.name = f"{names[k % len(names)]}_{metric.name}"
         self.ready = True
 
-    def _metric_list(self, spec: Any, index: int, output: Tensor, target: Tensor) -> list[Any]:
+    def _metric_list(self, spec: Any, index: int, output_shape: Any,
+                     target_shape: Any) -> list[Any]:
         if spec is None:
             return []
         per = _per_output(spec, self.names, "metrics", allow_list=True)[index]
@@ -65,7 +78,7 @@ class Compiled:
         for item in per:
             if isinstance(item, str) and item in ("accuracy", "acc"):
                 loss = _per_output(self.loss_spec, self.names, "loss")[index]
-                metric = metrics_module.resolve_accuracy(loss, output.shape, target.shape,
+                metric = metrics_module.resolve_accuracy(loss, output_shape, target_shape,
                                                          name=item)
             else:
                 metric = metrics_module.get(item)
@@ -75,20 +88,19 @@ class Compiled:
         return resolved
 
     def all_metrics(self) -> list[Any]:
-        """The loss trackers, then each output's metrics, then its weighted metrics."""
-        return [self.loss_tracker, *self.output_trackers,
+        """The total loss's tracker, then (once resolved) the outputs' loss trackers, each
+        output's metrics, then the weighted metrics."""
+        if not self.ready:
+            return [self.loss_tracker]
+        return [self.loss_tracker, *[t for t in self.output_trackers if t is not None],
                 *[m for group in self.metrics + self.weighted for m in group]]
-
-    def log_name(self, index: int, metric: Any) -> str:
-        """The name a metric of output ``index`` is logged under (prefixed by the output's name
-        when there are several)."""
-        return metric.name if len(self.names) == 1 else f"{self.names[index]}_{metric.name}"
 
 
 def _loss_object(spec: Any) -> Any:
-    """A loss object for ``spec``: a plain loss function is wrapped, as Keras's compile does."""
+    """A loss object for ``spec`` (None for an output without a loss): a plain loss function
+    is wrapped, as Keras's compile does."""
     if spec is None:
-        raise ValueError("compile() needs a loss for every output")
+        return None
     loss = losses.get(spec)
     if isinstance(loss, losses.Loss):
         return loss

@@ -26,6 +26,16 @@ def as_list(data: Any, names: list[str], what: str) -> list[np.ndarray] | None:
     return [np.asarray(data)]
 
 
+def check_input_type(what: str, x: Any, xs: list[np.ndarray]) -> None:
+    """``x`` must be arrays (or a list or dict of them): anything else (a dataset object of
+    another library, a string) would become an array of objects and fail deep in a step."""
+    for a in xs:
+        if a.dtype.kind in "OSU" and not _is_numeric(a):
+            raise TypeError(f"{what}(): x must be numpy arrays (or a list or dict of them), a "
+                            "Python generator or iterator of batches, or a "
+                            f"keras.utils.PyDataset; got {type(x).__name__}: {short_repr(x)}")
+
+
 def check_cardinality(**arrays: list[np.ndarray] | None) -> int:
     """The common number of samples, or a ValueError listing every array's size."""
     sizes = {name: [len(a) if a.ndim else 0 for a in group]

@@ -9,6 +9,7 @@ program (``training=False``) from the same layers and weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from layerkit.graph import Tensor
@@ -53,8 +54,9 @@ def nodes_between(inputs: list[Tensor], outputs: list[Tensor]) -> list[Node]:
 
 
 def replay(nodes: list[Node], inputs: list[Tensor], new_inputs: list[Tensor],
-           outputs: Any) -> Any:
-    """Apply the recorded calls again, to ``new_inputs`` in place of ``inputs``."""
+           outputs: Any, call: Callable[..., Any] | None = None) -> Any:
+    """Apply the recorded calls again, to ``new_inputs`` in place of ``inputs``; each call is
+    ``call(layer, *args, **kwargs)`` if given (``clone_model`` calls clones of the layers)."""
     mapped = {id(old): new for old, new in zip(inputs, new_inputs)}
 
     def remap(structure: Any) -> Any:
@@ -67,7 +69,8 @@ def replay(nodes: list[Node], inputs: list[Tensor], new_inputs: list[Tensor],
         return structure
 
     for node in nodes:
-        result = node.layer(*remap(node.args), **remap(node.kwargs))
+        args, kwargs = remap(node.args), remap(node.kwargs)
+        result = call(node.layer, *args, **kwargs) if call else node.layer(*args, **kwargs)
         for old, new in zip(flatten(node.outputs), flatten(result)):
             mapped[id(old)] = new
     return remap(outputs)

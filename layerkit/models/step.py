@@ -1,10 +1,12 @@
 """A model's step programs, traced on placeholders, and the functions that run one step.
 
-``trace_program`` replays the model on placeholders shaped like a batch: the *train* program
-(forward with ``training=True``, loss, gradients, optimizer update, layer state updates and
-metric accumulation), the *test* program (forward with ``training=False``, loss and metrics) or
-the *predict* program (the outputs). ``step_function`` prepares one session run of a program;
-a step's metric values stay on the device as ``PendingLogs`` until a callback reads them.
+``trace_program`` traces one of the model's step methods (``step_methods.py``: built in or
+overridden) on placeholders shaped like a batch: the *train* program (``train_step``: forward
+with ``training=True``, loss, gradients, optimizer update, layer state updates and metric
+accumulation), the *test* program (``test_step``: loss and metrics in inference mode) or the
+*predict* program (``predict_step``: the outputs). ``step_function`` prepares one session run
+of a program; a step's metric values stay on the device as ``PendingLogs`` until a callback
+reads them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,17 @@ import numpy as np
 
 from layerkit import backend as K
 from layerkit.callbacks.callback import PendingLogs
-from layerkit.graph import Tensor, gradients, group, ops, placeholder, substitute
-from layerkit.layers.layer import Traced, tracing
-from layerkit.models.compile_utils import Compiled
+from layerkit.graph import (
+    Tensor,
+    assigns_since,
+    constant,
+    group,
+    one_write_per_variable,
+    placeholder,
+    substitute,
+)
+from layerkit.layers.layer import tracing
+from layerkit.utils.data_packing import pack_x_y_sample_weight
 from layerkit.utils.tree import flatten, pack_sequence_as
 
 
@@ -30,10 +40,11 @@ class Program:
     inputs: list[Tensor]  # x placeholders
     targets: list[Tensor]  # y placeholders
     sample_weights: list[Tensor]
-    batch_size: Tensor  # a scalar placeholder: the loss tracker weighs each batch by its size
-    outputs: list[Tensor]  # the model's outputs
-    fetches: Any  # logs dict, or outputs for predict
+    outputs: list[Tensor]  # the model's outputs the losses saw (empty if unknown)
+    fetches: Any  # logs dict, or the flat outputs for predict
     run: Any = None  # the op that stores the updates
+    structure: Any = None  # predict: the outputs' structure (one tensor, a list, a dict)
+    step: Any = None  # its step function, made on first use (step_function)
 
 
 def program_key(kind: str, xs: list[np.ndarray], ys: list[np.ndarray] | None,
@@ -43,17 +54,30 @@ def program_key(kind: str, xs: list[np.ndarray], ys: list[np.ndarray] | None,
     return (kind, _signature(xs), _signature(ys), sws is not None)
 
 
-def trace_program(model: Any, compiled: Compiled | None, kind: str, xs: list[np.ndarray],
-                  ys: list[np.ndarray] | None, sws: list[np.ndarray] | None) -> Program:
+def trace_program(model: Any, kind: str, xs: list[np.ndarray], ys: list[np.ndarray] | None,
+                  sws: list[np.ndarray] | None) -> Program:
     """The ``kind`` program ('train', 'test' or 'predict') of ``model`` for batches like
-    ``xs``, ``ys`` and ``sws``; ``compiled`` (the model's compile arguments) is resolved
-    against the outputs if it is not yet."""
-    with tracing(training=(kind == "train")) as traced:
+    ``xs``, ``ys`` and ``sws``: the model's ``train_step``, ``test_step`` or ``predict_step``
+    (built in or overridden) traced on placeholders. Every variable write the step makes
+    (the optimizer's, the metrics', the layers' state) is stored by the program's run."""
+    graph = K.get_graph()
+    with graph.as_default(), tracing(training=(kind == "train")) as traced:
         x_in = _placeholders_like(xs)
-        outputs = flatten(model(_model_inputs(model, x_in)))
+        y_in = _placeholders_like(ys) if ys is not None else []
+        sw_in = [placeholder("float32", (None,)) for _ in sws] if sws is not None else []
+        data = pack_x_y_sample_weight(_model_inputs(model, x_in), _one_or_list(y_in),
+                                      _one_or_list(sw_in))
+        first = len(graph.get_operations())
+        model._loss_outputs = []
+        result = getattr(model, f"{kind}_step")(data)
         if kind == "predict":
-            return Program(x_in, [], [], None, outputs, outputs)
-        return _trace_loss_and_metrics(model, compiled, kind, x_in, outputs, ys, sws, traced)
+            outputs = flatten(result)
+            return Program(x_in, [], [], outputs, outputs, structure=result)
+        logs = _logs_dict(model, kind, result)
+        updates = one_write_per_variable([*traced.updates, *assigns_since(graph, first)])
+        program = Program(x_in, y_in, sw_in, model._loss_outputs, _after_updates(logs, updates))
+        program.run = group(*updates)
+        return program
 
 
 def step_function(program: Program, kind: str) -> Callable[[list[np.ndarray], int | None], Any]:
@@ -68,99 +92,37 @@ def step_function(program: Program, kind: str) -> Callable[[list[np.ndarray], in
     if kind == "predict":
         predict = session.make_callable(program.fetches, program.inputs)
         return lambda feeds, steps: predict.dispatch(*feeds, steps=steps, copy_feeds=False)
-    run = session.make_callable(
-        [program.fetches, program.run],
-        [*program.inputs, *program.targets, *program.sample_weights, program.batch_size])
+    run = session.make_callable([program.fetches, program.run],
+                                [*program.inputs, *program.targets, *program.sample_weights])
 
     def step(feeds: list[np.ndarray], steps: int | None) -> PendingLogs:
-        size = np.float32(len(feeds[0]) if steps is None else feeds[0].shape[1])
-        batch = size if steps is None else np.full(steps, size)
-        logs, _ = run.dispatch(*feeds, batch, steps=steps, copy_feeds=False)
+        logs, _ = run.dispatch(*feeds, steps=steps, copy_feeds=False)
         return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
 
     return step
 
 
 # -- tracing ------------------------------------------------------------------------------------
-def _trace_loss_and_metrics(model: Any, compiled: Compiled, kind: str, x_in: list[Tensor],
-                            outputs: list[Tensor], ys: list[np.ndarray],
-                            sws: list[np.ndarray] | None, traced: Traced) -> Program:
-    if len(ys) != len(outputs):
-        raise ValueError(f"Model '{model.name}' has {len(outputs)} output(s) but y holds "
-                         f"{len(ys)} array(s)")
-    y_in = _placeholders_like(ys)
-    compiled.ensure(outputs, y_in)
-    sw_in = [placeholder("float32", (None,)) for _ in ys] if sws is not None else []
-    batch = placeholder("float32", ())
-    per_output = _per_output_losses(compiled, y_in, outputs, sw_in)
-    total = _total_loss(model, compiled, per_output, traced)
-    updates = list(traced.updates) if kind == "train" else []
-    if kind == "train":
-        updates += _optimizer_updates(model, total)
+def _one_or_list(tensors: list[Tensor]) -> Tensor | list[Tensor] | None:
+    """Targets or sample weights as a step receives them: one tensor, a list, or None."""
+    if not tensors:
+        return None
+    return tensors[0] if len(tensors) == 1 else list(tensors)
+
+
+def _logs_dict(model: Any, kind: str, result: Any) -> dict[str, Tensor]:
+    """A step's returned logs as a flat dict of scalar tensors (a nested dict's entries join
+    the top level, as in Keras)."""
+    if not isinstance(result, dict):
+        raise TypeError(f"{type(model).__name__}.{kind}_step() must return a dict of metric "
+                        f"results (name -> scalar), got {type(result).__name__}")
     logs: dict[str, Tensor] = {}
-    updates += _track_losses(compiled, total, per_output, batch, logs)
-    updates += _track_metrics(compiled, y_in, outputs, sw_in, logs)
-    updates = [u for u in updates if u is not None]
-    program = Program(x_in, y_in, sw_in, batch, outputs, _after_updates(logs, updates))
-    program.run = group(*updates)
-    return program
-
-
-def _per_output_losses(compiled: Compiled, y_in: list[Tensor], outputs: list[Tensor],
-                       sw_in: list[Tensor]) -> list[Tensor]:
-    return [loss(y, out, sample_weight=_sample_weight(sw_in, k, out))
-            for k, (loss, y, out) in enumerate(zip(compiled.losses, y_in, outputs))]
-
-
-def _total_loss(model: Any, compiled: Compiled, per_output: list[Tensor],
-                traced: Traced) -> Tensor:
-    """The weighted sum of the outputs' losses, plus the weight penalties and the losses the
-    layers added (``add_loss``)."""
-    total = sum(weight * loss for weight, loss in zip(compiled.weights, per_output))
-    for penalty in [*model.regularization_losses(), *traced.losses]:
-        total = total + ops.cast(penalty, total.dtype)
-    return total
-
-
-def _optimizer_updates(model: Any, total: Tensor) -> list[Tensor]:
-    trainable = model.trainable_weights
-    if not trainable:
-        return []
-    grads = gradients(total, trainable)
-    return model.optimizer.apply_gradients(list(zip(grads, trainable)))
-
-
-def _track_losses(compiled: Compiled, total: Tensor, per_output: list[Tensor], batch: Tensor,
-                  logs: dict[str, Tensor]) -> list[Tensor]:
-    """The loss trackers' updates (each batch weighed by its size); their results go in
-    ``logs``."""
-    updates = list(compiled.loss_tracker.update_state(total, sample_weight=batch))
-    for tracker, value in zip(compiled.output_trackers, per_output):
-        updates += tracker.update_state(value, sample_weight=batch)
-    logs["loss"] = compiled.loss_tracker.result()
-    for tracker in compiled.output_trackers:
-        logs[tracker.name] = tracker.result()
-    return updates
-
-
-def _track_metrics(compiled: Compiled, y_in: list[Tensor], outputs: list[Tensor],
-                   sw_in: list[Tensor], logs: dict[str, Tensor]) -> list[Tensor]:
-    """The compiled metrics' updates, output by output (the weighted ones with the sample
-    weights); their results go in ``logs``."""
-    updates: list[Tensor] = []
-    for k, (y, out) in enumerate(zip(y_in, outputs)):
-        for metric in compiled.metrics[k]:
-            updates += metric.update_state(y, out)
-            logs[compiled.log_name(k, metric)] = metric.result()
-        for metric in compiled.weighted[k]:
-            updates += metric.update_state(y, out, sample_weight=_sample_weight(sw_in, k, out))
-            logs[compiled.log_name(k, metric)] = metric.result()
-    return updates
-
-
-def _sample_weight(sw_in: list[Tensor], index: int, output: Tensor) -> Tensor | None:
-    """Output ``index``'s sample weights in the output's dtype (None when none are fed)."""
-    return ops.cast(sw_in[index], output.dtype) if sw_in else None
+    for name, value in result.items():
+        if isinstance(value, dict):
+            logs.update(_logs_dict(model, kind, value))
+        else:
+            logs[name] = value if isinstance(value, Tensor) else constant(np.float32(value))
+    return logs
 
 
 def _after_updates(logs: dict[str, Tensor], updates: list[Tensor]) -> dict[str, Tensor]:

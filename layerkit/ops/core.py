@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerkit.graph import Tensor
+from layerkit.graph import gradients as graph_gradients
 from layerkit.graph import ops as graph_ops
 from layerkit.ops.dtypes import dtype_of, standardize_dtype
 from layerkit.ops.eager import (
@@ -31,7 +32,8 @@ from layerkit.ops.eager import (
 from layerkit.utils import tree
 
 __all__ = [
-    "cast", "cond", "convert_to_numpy", "convert_to_tensor", "dtype", "fori_loop", "is_tensor",
+    "cast", "cond", "convert_to_numpy", "convert_to_tensor", "dtype", "fori_loop", "gradients",
+    "is_tensor",
     "map", "scan", "shape", "slice", "slice_update", "stop_gradient", "switch", "unstack",
     "while_loop",
 ]
@@ -82,6 +84,26 @@ def cast(x: Any, dtype: Any) -> Any:
 def stop_gradient(variable: Any) -> Any:
     """``variable`` itself, with no gradient flowing back through it."""
     return graph_ops.stop_gradient(tensor(variable))
+
+
+def gradients(loss: Any, variables: Sequence[Any]) -> list[Any]:
+    """The gradients of the scalar ``loss`` with respect to each of ``variables`` (None for one
+    the loss does not depend on). Not a Keras op: layerkit's backend-neutral way to write a
+    custom ``train_step`` (where Keras 3 needs ``tf.GradientTape``, ``jax.grad`` or
+    ``torch.autograd``); it works where the loss is symbolic, inside a step or a layer's call.
+    """
+    variables = list(variables)
+    if not is_symbolic(loss):
+        raise TypeError("ops.gradients: loss must be a symbolic tensor (computed inside a "
+                        f"train_step or a layer's call), got {type(loss).__name__}")
+    loss = tensor(loss)
+    if loss.shape is not None and len(loss.shape) != 0:
+        raise ValueError(f"ops.gradients: loss must be a scalar, got shape {tuple(loss.shape)}")
+    for index, v in enumerate(variables):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"ops.gradients: variables[{index}] is a {type(v).__name__}, not a "
+                            "variable or tensor")
+    return graph_gradients(loss, variables)
 
 
 # -- shapes -----------------------------------------------------------------------------------

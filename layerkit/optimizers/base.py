@@ -37,11 +37,15 @@ from layerkit.graph import (
     Tensor,
     Variable,
     assign,
+    cached_pure,
     constant,
     convert_to_tensor,
     dtypes,
+    new_values,
     ops,
     placeholder,
+    signature_of,
+    values_by_key,
 )
 from layerkit.optimizers import schedules
 from layerkit.utils.serialization import check_unsupported
@@ -309,6 +313,37 @@ class Optimizer:
         if not backend.in_symbolic_scope():
             return self._apply_now(grads, trainable_variables)
         return self._apply_symbolic(grads, trainable_variables)
+
+    def stateless_apply(self, optimizer_variables: Sequence[Any], grads: Sequence[Any],
+                        trainable_variables: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        """One step from given state, the stored state untouched (Keras 3's stateless API):
+        ``optimizer_variables`` are values for ``self.variables``, ``trainable_variables`` for
+        the variables the optimizer was built with; returns both after the step with
+        ``grads``. Computed with JAX: it runs inside ``jax.jit`` (``layerkit.graph.pure``)."""
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its "
+                "variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`.")
+        weights, slots = self._trainable_variables, self.variables
+        owner = f"{type(self).__name__}()"
+        values = {**values_by_key(slots, optimizer_variables, "variables", owner),
+                  **values_by_key(weights, trainable_variables, "trainable_variables", owner)}
+        grads = list(grads)
+        if len(grads) != len(weights):
+            raise ValueError(f"stateless_apply: received {len(grads)} gradients for "
+                             f"{len(weights)} trainable variables")
+
+        def build(*placeholders: Any) -> tuple[list, None]:
+            with backend.symbolic_scope():
+                self.apply(list(placeholders), weights)
+            return [], None
+
+        function = cached_pure(self, "apply", backend.get_graph(), build,
+                               signature_of(grads, backend.floatx(), batch_free=False))
+        _, written = function(backend.with_stored_values(function, values), grads)
+        return (new_values(weights, trainable_variables, written),
+                new_values(slots, optimizer_variables, written))
 
     def _apply_symbolic(self, grads: list[Any], trainable_variables: list[Variable]
                         ) -> list[Tensor]:

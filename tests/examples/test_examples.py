@@ -155,6 +155,19 @@ def test_custom_training_loop_learns(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", [FAST, SLOW])
+def test_custom_train_step_matches_the_built_in_step(backend, tmp_path):
+    out = run_example("custom_train_step", backend, "--fast", cwd=tmp_path)
+    assert "history keys: loss, accuracy, val_loss, val_accuracy" in out
+    assert number(r"history differs by ([0-9.e+-]+)", out) <= 1e-5
+    assert number(r"weights by ([0-9.e+-]+)", out) <= 1e-5
+    assert number(r"\ntest accuracy: ([0-9.]+)", out) >= 0.93
+    entropies = re.search(r"entropy per epoch ([0-9., ]+)\n", out).group(1).split(", ")
+    assert len(entropies) == 3  # the model's own tracker, reset at each epoch: it falls
+    assert [float(e) for e in entropies] == sorted(map(float, entropies), reverse=True)
+    assert number(r"confidence penalty test accuracy: ([0-9.]+)", out) >= 0.85
+
+
+@pytest.mark.parametrize("backend", [FAST, SLOW])
 def test_plot_training_curves_writes_a_png(backend, tmp_path):
     pytest.importorskip("matplotlib")
     out = run_example("plot_training_curves", backend, "--fast", "--out", "plots/curves.png",

@@ -485,6 +485,7 @@ def test_a_value_that_cannot_be_a_tensor_is_named():
 # Public functions tested above outside the table (they take callables, or their result
 # depends on the call's mode), by name, with the tests that cover them.
 TESTED_OUTSIDE_THE_TABLE = {
+    "gradients": "test_gradients_*",
     "is_tensor": "test_is_tensor_and_convert_to_numpy",
     "convert_to_numpy": "test_is_tensor_and_convert_to_numpy",
     "cond": "test_cond_eager, test_cond_symbolic",
@@ -494,3 +495,37 @@ TESTED_OUTSIDE_THE_TABLE = {
     "map": "test_map",
     "while_loop": "test_while_loop_*",
 }
+
+
+def test_gradients_match_finite_differences(backend):
+    x0 = np.array([0.3, -1.2, 2.0])
+    w0 = np.array([1.5, 0.5, -0.7])
+
+    def loss_of(x, w):
+        return ops.sum(ops.tanh(x * w) ** 2)
+
+    def build(x, w):
+        return ops.gradients(loss_of(x, w), [x, w])
+
+    gx, gw = evaluate(backend, build, x0, w0)
+    eps = 1e-6
+    for value, grad, other, first in ((x0, gx, w0, True), (w0, gw, x0, False)):
+        numeric = []
+        for i in range(3):
+            step = np.zeros(3)
+            step[i] = eps
+            f = [np.sum(np.tanh((v if first else other) * (other if first else v)) ** 2)
+                 for v in (value + step, value - step)]
+            numeric.append((f[0] - f[1]) / (2 * eps))
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_gradients_errors(active_backend):
+    x = lk.placeholder("float64", (3,))
+    with pytest.raises(ValueError, match=r"loss must be a scalar, got shape \(3,\)"):
+        ops.gradients(x * 2.0, [x])
+    with pytest.raises(TypeError, match="loss must be a symbolic tensor"):
+        ops.gradients(np.float32(1.0), [x])
+    with pytest.raises(TypeError, match=r"variables\[0\] is a list"):
+        ops.gradients(ops.sum(x), [[x]])
+    assert ops.gradients(ops.sum(x), [lk.placeholder("float64", (2,))]) == [None]
