@@ -99,6 +99,7 @@ def step_function(program: Program, kind: str) -> Callable[[list[np.ndarray], in
         logs, _ = run.dispatch(*feeds, steps=steps, copy_feeds=False)
         return PendingLogs(lambda: _logs_to_floats(session.backend, logs, steps))
 
+    step.program = program
     return step
 
 

@@ -462,10 +462,9 @@ class _SourceEpochs:
                 y = sample_weight = None
             xs, ys, sws = self.trainer._prepare_batch(self.source, index, x, y, sample_weight,
                                                       self.class_weight, what)
-            if self.kind != "predict":
-                program = self.trainer._trace(self.kind, xs, ys, sws)
-                self.trainer._check_sparse_labels(program.outputs, ys)
             step = self.trainer._step_function(self.kind, xs, ys, sws)
+            if self.kind != "predict":
+                self.trainer._check_sparse_labels(step.program.outputs, ys)
             self.ran += 1
             self.last_xs = xs
             yield index, index, functools.partial(step, _joined(xs, ys, sws), None)

@@ -228,3 +228,19 @@ def test_a_generator_that_runs_out_stops_training_with_a_warning(keras):
         history = model.fit((b for b in _batches(x, y)), epochs=3, verbose=0)
     assert len(history.history["loss"]) == 1  # the first epoch read it all
     assert any("ran out of data" in str(w.message) for w in caught)
+
+
+def test_each_new_batch_size_compiles_once_on_jax(keras, backend):
+    if backend != "jax":
+        pytest.skip("compilations are the jax backend's")
+    sizes = [8, 8, 5, 8, 5, 3, 8]
+    x, y = _data(n=sum(sizes))
+    starts = np.cumsum([0, *sizes[:-1]])
+    model = _model(keras)
+    model.fit(iter([(x[:8], y[:8])]), verbose=0)  # traced and compiled for batches of 8
+    session = keras.backend.get_session()
+    before = session.backend.compilations
+    batches = [(x[s:s + n], y[s:s + n]) for s, n in zip(starts, sizes)]
+    model.fit(iter(batches), verbose=0)
+    assert session.backend.compilations - before == 2  # sizes 5 and 3; 8 was compiled
+    assert len(model._programs) == 1
