@@ -83,6 +83,14 @@ def cached_pure(owner: Any, name: Any, graph: Graph,
     return cache[cache_key]
 
 
+def pure_function(fetches: Sequence[Tensor], inputs: Sequence[Tensor | None],
+                  structure: Any = None) -> PureFunction:
+    """Tensors already built on ``inputs`` (placeholders; None: no input there) as a
+    ``PureFunction`` of them that writes no variable (the eager runner on JAX values)."""
+    fed = [p for p in inputs if p is not None]
+    return PureFunction(lower_program(list(fetches), [], fed=fed), structure, fed)
+
+
 def signature_of(arrays: Sequence[Any], floatx: Any, batch_free: bool) -> list[tuple]:
     """``(shape, dtype)`` of each array (its first dimension free with ``batch_free``): float
     data as ``floatx``, integer and bool data as int32 (int64 stays int64)."""
@@ -120,4 +128,5 @@ def new_values(variables: Sequence[Any], values: Sequence[Any],
     return [written.get(var.key, value) for var, value in zip(variables, values)]
 
 
-__all__ = ["PureFunction", "cached_pure", "new_values", "signature_of", "values_by_key"]
+__all__ = ["PureFunction", "cached_pure", "new_values", "pure_function", "signature_of",
+           "values_by_key"]

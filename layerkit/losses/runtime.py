@@ -52,7 +52,11 @@ def graph_of(*values: Any) -> Graph:
 
 def eager_array(value: Any) -> np.ndarray:
     """A plain value as the array an eager call feeds: floats become ``floatx()``, as Keras
-    converts inputs to the compute dtype; ints and bools keep their dtype."""
+    converts inputs to the compute dtype; ints and bools keep their dtype. A jax array or
+    tracer stays one (the eager runner computes on it with JAX)."""
+    if eager.is_jax_value(value):
+        kind = np.dtype(value.dtype).kind
+        return value.astype(K.floatx()) if kind == "f" and value.dtype != K.floatx() else value
     array = np.asarray(value)
     if array.dtype.kind == "f":
         return array.astype(K.floatx(), copy=False)

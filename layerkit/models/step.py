@@ -65,8 +65,8 @@ def trace_program(model: Any, kind: str, xs: list[np.ndarray], ys: list[np.ndarr
         x_in = _placeholders_like(xs)
         y_in = _placeholders_like(ys) if ys is not None else []
         sw_in = [placeholder("float32", (None,)) for _ in sws] if sws is not None else []
-        data = pack_x_y_sample_weight(_model_inputs(model, x_in), _one_or_list(y_in),
-                                      _one_or_list(sw_in))
+        data = pack_x_y_sample_weight(model_inputs(model, x_in), one_or_list(y_in),
+                                      one_or_list(sw_in))
         first = len(graph.get_operations())
         model._loss_outputs = []
         result = getattr(model, f"{kind}_step")(data)
@@ -78,6 +78,18 @@ def trace_program(model: Any, kind: str, xs: list[np.ndarray], ys: list[np.ndarr
         program = Program(x_in, y_in, sw_in, model._loss_outputs, _after_updates(logs, updates))
         program.run = group(*updates)
         return program
+
+
+def ensure_compiled(model: Any, xs: list[np.ndarray], ys: list[np.ndarray] | None) -> None:
+    """Resolve ``model``'s compile arguments for batches like these, as a trace of its step
+    would: a JAX-style step reads ``model.metrics`` before anything of layerkit's is traced."""
+    compiled = model._compiled
+    if compiled is None or compiled.ready:
+        return
+    graph = K.get_graph()
+    with graph.as_default(), tracing(training=False):
+        outputs = flatten(model(model_inputs(model, _placeholders_like(xs)), training=False))
+        compiled.ensure(outputs, _placeholders_like(ys) if ys else None)
 
 
 def step_function(program: Program, kind: str) -> Callable[[list[np.ndarray], int | None], Any]:
@@ -104,26 +116,33 @@ def step_function(program: Program, kind: str) -> Callable[[list[np.ndarray], in
 
 
 # -- tracing ------------------------------------------------------------------------------------
-def _one_or_list(tensors: list[Tensor]) -> Tensor | list[Tensor] | None:
+def one_or_list(tensors: list[Any]) -> Any:
     """Targets or sample weights as a step receives them: one tensor, a list, or None."""
     if not tensors:
         return None
     return tensors[0] if len(tensors) == 1 else list(tensors)
 
 
-def _logs_dict(model: Any, kind: str, result: Any) -> dict[str, Tensor]:
-    """A step's returned logs as a flat dict of scalar tensors (a nested dict's entries join
-    the top level, as in Keras)."""
+def flat_logs(result: Any, what: str) -> dict[str, Any]:
+    """A step's returned logs as one flat dict (a nested dict's entries join the top level, as
+    in Keras); ``what`` names the step in the error for anything but a dict."""
     if not isinstance(result, dict):
-        raise TypeError(f"{type(model).__name__}.{kind}_step() must return a dict of metric "
-                        f"results (name -> scalar), got {type(result).__name__}")
-    logs: dict[str, Tensor] = {}
+        raise TypeError(f"{what} must return a dict of metric results (name -> scalar), got "
+                        f"{type(result).__name__}")
+    logs: dict[str, Any] = {}
     for name, value in result.items():
         if isinstance(value, dict):
-            logs.update(_logs_dict(model, kind, value))
+            logs.update(flat_logs(value, what))
         else:
-            logs[name] = value if isinstance(value, Tensor) else constant(np.float32(value))
+            logs[name] = value
     return logs
+
+
+def _logs_dict(model: Any, kind: str, result: Any) -> dict[str, Tensor]:
+    """A step's logs as scalar tensors (plain numbers become constants)."""
+    logs = flat_logs(result, f"{type(model).__name__}.{kind}_step()")
+    return {name: value if isinstance(value, Tensor) else constant(np.float32(value))
+            for name, value in logs.items()}
 
 
 def _after_updates(logs: dict[str, Tensor], updates: list[Tensor]) -> dict[str, Tensor]:
@@ -134,7 +153,7 @@ def _after_updates(logs: dict[str, Tensor], updates: list[Tensor]) -> dict[str, 
     return dict(zip(logs, substitute(list(logs.values()), new_values)))
 
 
-def _model_inputs(model: Any, tensors: list[Tensor]) -> Any:
+def model_inputs(model: Any, tensors: list[Any]) -> Any:
     """The input placeholders in the structure the model was built on (a functional model's
     ``inputs``), or as one tensor or a list."""
     structure = getattr(model, "_input_structure", None)
@@ -168,4 +187,5 @@ def _logs_to_floats(backend: Any, logs: dict[str, Any], steps: int | None) -> di
     return {name: float(v if steps is None else v[-1]) for name, v in values.items()}
 
 
-__all__ = ["Program", "program_key", "step_function", "trace_program"]
+__all__ = ["Program", "ensure_compiled", "flat_logs", "model_inputs", "one_or_list",
+           "program_key", "step_function", "trace_program"]

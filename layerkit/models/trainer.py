@@ -28,6 +28,7 @@ from layerkit.models import arguments
 from layerkit.models import data as D
 from layerkit.models.batch_sources import BatchSource, check_source_arguments, is_batch_source
 from layerkit.models.compile_utils import Compiled, check_loss_names
+from layerkit.models.jax_steps import JaxStyleSteps, is_jax_style
 from layerkit.models.stateless import StatelessMethods
 from layerkit.models.step import Program, program_key, step_function, trace_program
 from layerkit.models.step_methods import StepMethods
@@ -45,6 +46,7 @@ class Trainer(StepMethods, StatelessMethods):
         self.history: History | None = None
         self._compiled: Compiled | None = None
         self._programs: dict[tuple, Program] = {}
+        self._jax_steps: dict[str, JaxStyleSteps] = {}  # JAX-style step overrides' runners
         self.steps_per_execution = 1
         # Set by a callback's on_train_begin (BackupAndRestore) to resume at that epoch.
         self._initial_epoch: int | None = None
@@ -74,6 +76,7 @@ class Trainer(StepMethods, StatelessMethods):
                                 "jit_compile": jit_compile}
         self._compiled = Compiled(self, loss, loss_weights, metrics, weighted_metrics)
         self._programs = {}
+        self._jax_steps = {}
         self.compiled = True
 
     def get_compile_config(self) -> dict[str, Any] | None:
@@ -105,8 +108,35 @@ class Trainer(StepMethods, StatelessMethods):
         next ``compile``)."""
         key = program_key(kind, xs, ys, sws)
         if key not in self._programs:
-            self._programs[key] = trace_program(self, kind, xs, ys, sws)
+            if is_jax_style(self, kind):
+                self._programs[key] = self._jax_program(kind, xs, ys)
+            else:
+                self._programs[key] = trace_program(self, kind, xs, ys, sws)
         return self._programs[key]
+
+    def _jax_program(self, kind: str, xs, ys) -> Program:
+        """A stand-in program for a JAX-style ``{kind}_step`` (``jax_steps.py``): no graph, no
+        outputs to check labels against; its step function calls the jitted step."""
+        if kind not in self._jax_steps:
+            self._jax_steps[kind] = JaxStyleSteps(self, kind)
+        runner = self._jax_steps[kind]
+        program = Program([], [], [], [], None)
+        n_x, n_y = len(xs), len(ys or [])
+
+        def step(feeds: list[np.ndarray], steps: int | None) -> Any:
+            out = runner(feeds[:n_x], feeds[n_x:n_x + n_y] or None, feeds[n_x + n_y:] or None)
+            program.structure = runner.structure
+            return out
+
+        step.program = program
+        program.step = step
+        return program
+
+    def _end_jax_steps(self, kind: str) -> None:
+        """Store what a JAX-style ``{kind}_step`` pass computed into the variables."""
+        runner = self._jax_steps.get(kind)
+        if runner is not None:
+            runner.end()
 
     # -- running steps ---------------------------------------------------------------------------
     def _run_step(self, kind: str, xs, ys=None, sws=None) -> Any:
@@ -137,14 +167,15 @@ class Trainer(StepMethods, StatelessMethods):
 
         return run
 
-    def _executions(self, n: int, batch_size: int, shuffle: bool,
+    def _executions(self, kind: str, n: int, batch_size: int, shuffle: bool,
                     limit: int) -> Iterator[tuple[int, np.ndarray]]:
         """(index of the first batch, ``(steps, batch)`` sample indices) of each program call
         over the first ``limit`` batches of ``n`` samples: ``steps_per_execution`` consecutive
         batches of one size, or one batch (those left over, and the smaller last one)."""
         batches = islice(D.batches(n, batch_size, shuffle), limit)
         first = 0
-        for index in D.groups_of_equal_size(batches, self.steps_per_execution):
+        per_call = 1 if is_jax_style(self, kind) else self.steps_per_execution
+        for index in D.groups_of_equal_size(batches, per_call):
             yield first, index
             first += len(index)
 
@@ -262,6 +293,7 @@ class Trainer(StepMethods, StatelessMethods):
                 callbacks.on_train_batch_end(last, logs)
                 if self.stop_training:
                     break
+            self._end_jax_steps("train")
             if train.ran_out:
                 _warn_ran_out(train)
                 self.stop_training = True
@@ -327,6 +359,7 @@ class Trainer(StepMethods, StatelessMethods):
             _bound_queue(in_flight, logs)
             if callbacks:
                 callbacks.on_test_batch_end(last, logs)
+        self._end_jax_steps("test")
         if epochs.ran_out:
             _warn_ran_out(epochs)
         return dict(resolve_logs(logs))
@@ -378,6 +411,7 @@ class Trainer(StepMethods, StatelessMethods):
             chunks.append([a.reshape(-1, *a.shape[2:]) if last > first else a
                            for a in outputs])
             callback_list.on_predict_batch_end(last)
+        self._end_jax_steps("predict")
         callback_list.on_predict_end()
         if not chunks:
             raise ValueError(f"predict(): {epochs.describe()} gave no batches")
@@ -391,7 +425,9 @@ class Trainer(StepMethods, StatelessMethods):
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
         self._check_sparse_labels(self._trace("train", xs, ys, sws).outputs, ys)
         self.reset_metrics()
-        return _result(self._run_step("train", xs, ys, sws), return_dict)
+        logs = self._run_step("train", xs, ys, sws)
+        self._end_jax_steps("train")
+        return _result(logs, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False) -> Any:
@@ -399,11 +435,15 @@ class Trainer(StepMethods, StatelessMethods):
         xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
         self._check_sparse_labels(self._trace("test", xs, ys, sws).outputs, ys)
         self.reset_metrics()
-        return _result(self._run_step("test", xs, ys, sws), return_dict)
+        logs = self._run_step("test", xs, ys, sws)
+        self._end_jax_steps("test")
+        return _result(logs, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
         xs, _, _ = self._prepare(x, what="predict")
-        return self._as_output_structure(xs, self._run_step("predict", xs))
+        outputs = self._run_step("predict", xs)
+        self._end_jax_steps("predict")
+        return self._as_output_structure(xs, outputs)
 
     def _as_output_structure(self, xs: list[np.ndarray], outputs: list[np.ndarray]) -> Any:
         """Predicted arrays as ``predict_step`` returned its tensors: one array, a list, or a
@@ -431,7 +471,7 @@ class _ArrayEpochs:
     def calls(self) -> Iterator[tuple[int, int, Any]]:
         """(first batch index, last batch index, a function queuing that call)."""
         run = self.trainer._batch_function(self.kind, *self.arrays)
-        for first, index in self.trainer._executions(self.samples, self.batch_size,
+        for first, index in self.trainer._executions(self.kind, self.samples, self.batch_size,
                                                      self.shuffle, self.steps):
             yield first, first + len(index) - 1, functools.partial(run, index)
 

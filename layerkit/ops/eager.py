@@ -26,7 +26,15 @@ import numpy as np
 
 import layerkit_backend
 from layerkit import backend as K
-from layerkit.graph import Graph, Session, Tensor, constant, get_default_graph, placeholder
+from layerkit.graph import (
+    Graph,
+    Session,
+    Tensor,
+    constant,
+    get_default_graph,
+    placeholder,
+    pure_function,
+)
 from layerkit.graph import ops as graph_ops
 from layerkit.ops.dtypes import dtype_of, is_weak, result_type, standardize_dtype
 from layerkit.utils import tree
@@ -43,6 +51,14 @@ class EagerArray(np.ndarray):
 def is_tensor(value: Any) -> bool:
     """Whether ``value`` is a symbolic tensor or a variable (which is one inside a trace)."""
     return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
+
+
+def is_jax_value(value: Any) -> bool:
+    """Whether ``value`` is a jax array or a JAX tracer (inside ``jax.jit``/``jax.grad``): the
+    eager runner computes on those with JAX instead of the session (``run``)."""
+    module = type(value).__module__
+    return module.startswith(("jax", "jaxlib")) and hasattr(value, "shape") \
+        and hasattr(value, "dtype")
 
 
 def _leaves(value: Any):
@@ -86,6 +102,8 @@ def eager_value(value: Any, what: str = "argument") -> np.ndarray:
         dtype = dtype_of(value)
     except TypeError as error:
         raise TypeError(f"{what}: {error}") from None
+    if is_jax_value(value):  # kept as it is: it may be a tracer, which has no numpy value
+        return value if value.dtype == np.dtype(dtype) else value.astype(dtype)
     try:
         return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as error:
@@ -101,8 +119,8 @@ def as_eager_result(value: Any) -> Any:
         return [as_eager_result(v) for v in value]
     if isinstance(value, dict):
         return {k: as_eager_result(v) for k, v in value.items()}
-    if value is None:
-        return None
+    if value is None or is_jax_value(value):  # computed with JAX: it stays a jax value
+        return value
     return np.asarray(value).view(EagerArray)
 
 
@@ -130,6 +148,8 @@ def float_value(value: Any) -> np.ndarray:
     """A value as an array for a float-only function (an activation, a regularizer): a float
     array keeps its dtype; anything else (ints, Python numbers and lists) becomes ``floatx()``,
     as Keras converts inputs."""
+    if is_jax_value(value):
+        return value if np.dtype(value.dtype).kind == "f" else value.astype(K.floatx())
     array = np.asarray(value)
     if not (isinstance(value, np.ndarray | np.generic) and array.dtype.kind == "f"):
         array = array.astype(K.floatx())
@@ -195,17 +215,36 @@ def run(key: Any, build: Callable[..., Any], arrays: Sequence[np.ndarray | None]
                 _CACHE.popitem(last=False)
     elif store is _CACHE:
         _CACHE.move_to_end(full_key)
-    _, feeds, out, extra, session = entry
+    _, feeds, out, extra, session, lazy = entry
     # Only tensors are fetched: a build may also return None or plain values (``scan`` with no
     # ``y``s, a constant), which come back as they are.
     leaves = tree.flatten(out)
     fetched = [i for i, leaf in enumerate(leaves) if isinstance(leaf, Tensor)]
-    values, _ = (session or K.get_session()).run(
-        [[leaves[i] for i in fetched], extra],
-        {p: a for p, a in zip(feeds, arrays) if p is not None})
+    if any(is_jax_value(a) for a in arrays):
+        values = _run_with_jax(lazy, [leaves[i] for i in fetched], feeds, extra, arrays)
+    else:
+        values, _ = (session or K.get_session()).run(
+            [[leaves[i] for i in fetched], extra],
+            {p: a for p, a in zip(feeds, arrays) if p is not None})
     for i, value in zip(fetched, values):
         leaves[i] = value
     return tree.pack_sequence_as(out, leaves)
+
+
+def _run_with_jax(lazy: dict, fetches: list[Tensor], feeds: list, extra: list,
+                  arrays: Sequence[Any]) -> list[Any]:
+    """The fetches computed with JAX from ``arrays`` (jax arrays or tracers among them), not by
+    the session: pure code, so it runs inside ``jax.jit`` and ``jax.grad``. The variables it
+    reads give their stored values; a call that would update state is refused."""
+    if extra or any(t.op.type == "assign" for t in fetches):
+        raise ValueError("This call updates state, which a computation on JAX values cannot "
+                         "do; use the stateless API (stateless_call, stateless_update_state)")
+    if "jax" not in lazy:
+        lazy["jax"] = pure_function(fetches, feeds)
+    function = lazy["jax"]
+    values, _ = function(K.with_stored_values(function, {}),
+                         [a for p, a in zip(feeds, arrays) if p is not None])
+    return values
 
 
 def _build(graph, build, arrays, updates):
@@ -217,7 +256,9 @@ def _build(graph, build, arrays, updates):
         feeds = [None if a is None else placeholder(a.dtype, a.shape) for a in arrays]
         out = build(*feeds)
         extra = list(updates()) if updates is not None else []
-    return graph if not own else None, feeds, out, extra, Session(graph=graph) if own else None
+    # The last slot keeps what is made lazily from the build (its JAX function).
+    return (graph if not own else None, feeds, out, extra, Session(graph=graph) if own else None,
+            {})
 
 
 _OBJECT_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -24,4 +24,16 @@ def run_function(function: Function, feeds: Sequence[Any], feed_dtypes: Sequence
     return Evaluator(function, key).run([*inputs, *state])
 
 
-__all__ = ["run_function"]
+
+
+
+def jit(fn: Any) -> Any:
+    """``jax.jit(fn)``: for layerkit code that compiles a user's JAX function (a JAX-style
+    ``train_step``) without importing jax itself."""
+    return jax.jit(fn)
+
+
+def to_numpy_tree(tree: Any) -> Any:
+    """Every jax array of ``tree`` (lists, tuples, dicts) as a numpy array, waited for."""
+    return jax.tree_util.tree_map(lambda leaf: jax.device_get(leaf), tree)
+__all__ = ["jit", "run_function", "to_numpy_tree"]

@@ -30,6 +30,29 @@ def _model(keras):
     return model
 
 
+def _jitted_train_step(model, compute_loss_and_updates):
+    """The guide's step: ``jax.value_and_grad`` of the loss function, then
+    ``optimizer.stateless_apply``, in one ``jax.jit``."""
+    optimizer = model.optimizer
+    grad_fn = jax.value_and_grad(compute_loss_and_updates, has_aux=True)
+
+    @jax.jit
+    def train_step(state, xb, yb):
+        trainable, non_trainable, optimizer_values = state
+        (loss, non_trainable), grads = grad_fn(trainable, non_trainable, xb, yb)
+        trainable, optimizer_values = optimizer.stateless_apply(optimizer_values, grads,
+                                                                trainable)
+        return loss, (trainable, non_trainable, optimizer_values)
+
+    return train_step
+
+
+def _initial_state(model):
+    return ([v.numpy() for v in model.trainable_variables],
+            [v.numpy() for v in model.non_trainable_variables],
+            [v.numpy() for v in model.optimizer.variables])
+
+
 def test_the_guides_jax_training_loop_reproduces_fit(keras):
     """Keras 3's "training loop in JAX" pattern, unchanged: ``stateless_call`` in a loss
     function, ``jax.value_and_grad``, ``optimizer.stateless_apply``, all in one ``jax.jit``
@@ -46,19 +69,8 @@ def test_the_guides_jax_training_loop_reproduces_fit(keras):
                                                x=xb, y=yb, y_pred=y_pred)
         return loss, non_trainable
 
-    grad_fn = jax.value_and_grad(compute_loss_and_updates, has_aux=True)
-
-    @jax.jit
-    def train_step(state, xb, yb):
-        trainable, non_trainable, optimizer_values = state
-        (loss, non_trainable), grads = grad_fn(trainable, non_trainable, xb, yb)
-        trainable, optimizer_values = optimizer.stateless_apply(optimizer_values, grads,
-                                                                trainable)
-        return loss, (trainable, non_trainable, optimizer_values)
-
-    state = ([v.numpy() for v in model.trainable_variables],
-             [v.numpy() for v in model.non_trainable_variables],
-             [v.numpy() for v in optimizer.variables])
+    train_step = _jitted_train_step(model, compute_loss_and_updates)
+    state = _initial_state(model)
     before = model.get_weights()
     losses = []
     for _ in range(2):  # epochs
@@ -157,3 +169,33 @@ def test_stateless_arguments_are_checked(keras):
     zeros = [np.zeros_like(v) for v in trainable]
     outputs, _ = model.stateless_call(zeros, non_trainable, x)
     np.testing.assert_allclose(np.asarray(outputs), 0.5, atol=1e-6)
+
+
+def test_loss_objects_and_ops_work_on_jax_values_inside_jit(keras):
+    """The guide's other loss function: a Keras loss object called on the traced ``y_pred``
+    (the eager runner computes on JAX values with JAX), equal to ``fit`` again."""
+    x, y = _data(n=16)
+    model = _model(keras)
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+    def compute_loss_and_updates(trainable, non_trainable, xb, yb):
+        y_pred, non_trainable = model.stateless_call(trainable, non_trainable, xb, training=True)
+        return loss_fn(yb, y_pred), non_trainable
+
+    train_step = _jitted_train_step(model, compute_loss_and_updates)
+    state = _initial_state(model)
+    for start in range(0, len(x), 8):
+        _, state = train_step(state, x[start:start + 8], y[start:start + 8])
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(state[0], [v.numpy() for v in model.trainable_variables]):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+    # keras.ops and activations on tracers, and on concrete jax arrays
+    values = jnp.linspace(-2.0, 2.0, 9)
+    jitted = jax.jit(lambda v: keras.ops.mean(keras.activations.relu(v) * 2.0))(values)
+    assert float(jitted) == pytest.approx(float(np.mean(np.maximum(np.linspace(-2, 2, 9), 0)) * 2))
+    assert isinstance(keras.ops.sum(values), jax.Array)
+    # state updates cannot happen on JAX values: the stateless API is the way
+    with pytest.raises(ValueError, match="use the stateless API"):
+        keras.metrics.Mean().update_state(values)
