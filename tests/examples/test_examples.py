@@ -154,6 +154,36 @@ def test_custom_training_loop_learns(backend, tmp_path):
     assert number(r"test accuracy: ([0-9.]+)", out) >= 0.93
 
 
+def _jax_train_step_results(out: str) -> dict:
+    assert "history keys: accuracy, loss, val_accuracy, val_loss" in out
+    assert "optimizer steps: 180" in out  # 4 epochs of 45 batches: the state came back
+    losses = [float(v) for v in re.search(r"training loss per epoch: ([0-9., ]+)\n",
+                                          out).group(1).split(", ")]
+    assert len(losses) == 4 and losses == sorted(losses, reverse=True)
+    return {"accuracy": number(r"test accuracy: ([0-9.]+)", out), "losses": losses}
+
+
+@pytest.mark.parametrize("backend", [FAST, SLOW])
+def test_keras3_jax_train_step_runs_unchanged(backend, tmp_path):
+    out = run_example("keras3_jax_train_step", backend, "--fast", cwd=tmp_path)
+    assert _jax_train_step_results(out)["accuracy"] >= 0.9
+
+
+@pytest.mark.slow
+def test_keras3_jax_train_step_matches_real_keras(tmp_path):
+    """The same script on real Keras 3 (jax): the loss curves and test accuracies agree within
+    run-to-run noise (Keras 3 draws its own initial weights and batch order)."""
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras 3 is not installed (it comes with the test extra)")
+    theirs = _jax_train_step_results(run_example("keras3_jax_train_step", "jax", "--fast",
+                                                 "--keras", cwd=tmp_path))
+    ours = _jax_train_step_results(run_example("keras3_jax_train_step", "jax", "--fast",
+                                               cwd=tmp_path))
+    assert abs(theirs["accuracy"] - ours["accuracy"]) <= 0.03, (theirs, ours)
+    for a, b in zip(theirs["losses"], ours["losses"]):
+        assert abs(a - b) <= 0.1 * a, (theirs, ours)
+
+
 @pytest.mark.parametrize("backend", [FAST, SLOW])
 def test_custom_train_step_matches_the_built_in_step(backend, tmp_path):
     out = run_example("custom_train_step", backend, "--fast", cwd=tmp_path)
