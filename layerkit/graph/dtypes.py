@@ -19,12 +19,20 @@ DEFAULT_FLOAT = float32
 DEFAULT_INT = int32
 
 
+# TensorFlow's (and Keras's) names where numpy means another type: numpy's "float" and
+# "double" are float64, TensorFlow's "float" is float32 (``tf.placeholder("float")``).
+_TF_NAMES = {"float": "float32", "double": "float64", "half": "float16"}
+
+
 def as_dtype(dtype: Any) -> np.dtype:
-    """Normalize ``dtype`` (a numpy dtype, a type, or a name like ``"float32"``) or raise."""
+    """Normalize ``dtype`` (a numpy dtype, a type, or a name like ``"float32"``; TensorFlow's
+    ``"float"``, ``"double"`` and ``"half"`` mean float32, float64 and float16) or raise."""
     if dtype is None:
         raise TypeError("dtype must not be None")
     if isinstance(dtype, str) and dtype == "bool":
         return bool_
+    if isinstance(dtype, str):
+        dtype = _TF_NAMES.get(dtype, dtype)
     try:
         result = np.dtype(dtype)
     except TypeError:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from layerkit.graph import dtypes as _dtypes
-from layerkit.graph.shapes import Shape, fmt
+from layerkit.graph.shapes import Shape, TensorShape, TensorShapeV1, fmt
 
 
 class Tensor:
@@ -36,7 +36,8 @@ class Tensor:
     def __init__(self, op: Operation, index: int, shape: Shape, dtype: np.dtype):
         self.op = op
         self.index = index
-        self.shape = shape
+        # A tuple with TensorFlow's TensorShape methods too (``as_list()``...), or None.
+        self.shape = shape if shape is None else TensorShape(shape)
         self.dtype = dtype
 
     @property
@@ -51,8 +52,10 @@ class Tensor:
     def ndim(self) -> int | None:
         return None if self.shape is None else len(self.shape)
 
-    def get_shape(self) -> Shape:
-        return self.shape
+    def get_shape(self) -> TensorShapeV1:
+        """The static shape, TensorFlow 1's way: indexing gives ``Dimension`` objects
+        (``x.get_shape()[1].value``), and an unknown rank is a shape too."""
+        return TensorShapeV1(self.shape)
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         """Compute this tensor in ``session`` or the default session (TensorFlow 1 style)."""

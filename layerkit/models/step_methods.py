@@ -16,9 +16,11 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from layerkit import backend as K
 from layerkit import ops
-from layerkit.graph import Tensor
+from layerkit.graph import Tensor, pure_function
 from layerkit.metrics.metric import Metric
+from layerkit.ops.eager import is_jax_value
 from layerkit.utils.data_packing import unpack_x_y_sample_weight
 from layerkit.utils.tree import flatten
 
@@ -86,7 +88,13 @@ class StepMethods:
                 tracker.update_state(value, sample_weight=_batch_size(outputs[k]))
             terms.append(compiled.weights[k] * value)
         dtype = terms[0].dtype if terms else "float32"
-        terms += [ops.cast(penalty, dtype) for penalty in self.losses]
+        penalties = self.losses
+        if penalties and any(is_jax_value(t) for t in terms):
+            # Called on JAX values (a JAX-style step): the penalties of the stored weights, as
+            # Keras 3 computes them outside a stateless scope (no gradient reaches them).
+            stored = pure_function(penalties, [])
+            penalties, _ = stored(K.with_stored_values(stored, {}), [])
+        terms += [ops.cast(penalty, dtype) for penalty in penalties]
         if not terms:
             raise ValueError(f"No loss to compute for model '{self.name}'. Provide a `loss` "
                              "argument in `compile()` or add losses with `add_loss()`.")

@@ -90,3 +90,20 @@ def test_the_guides_jax_train_step_trains_as_the_built_in_step(keras):
     assert logs == {"max_error": pytest.approx(float(np.abs(plain - y).max()), rel=1e-5)}
     np.testing.assert_allclose(custom.predict(x, batch_size=32, verbose=0), 10.0 * plain,
                                rtol=1e-5, atol=1e-5)
+
+
+def test_weight_penalties_join_a_jax_style_loss(keras):
+    """``compute_loss`` on traced values adds the weight penalties of the stored weights, as
+    Keras 3 does outside a stateless scope (no gradient reaches them there)."""
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input(shape=(5,))
+    dense = keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L2(0.1))
+    model = _guide_model_class(keras)(inputs, dense(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(1)
+    x = rng.random((32, 5), dtype=np.float32)
+    y = rng.random((32, 1), dtype=np.float32)
+    kernel, bias = model.get_weights()
+    want = np.mean((x @ kernel + bias - y) ** 2) + 0.1 * np.sum(kernel ** 2)
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0).history
+    assert history["loss"][0] == pytest.approx(float(want), rel=1e-5)

@@ -46,6 +46,7 @@ from layerkit.compat.v1.variables import (
     variable_scope,
 )
 from layerkit.graph import dtypes as _dtypes
+from layerkit.graph import shapes as _shapes
 from layerkit.graph import variables as _core_variables
 from layerkit.graph.gradients import gradients as _core_gradients
 from layerkit.graph.graph import (
@@ -75,6 +76,8 @@ int64 = _dtypes.int64
 uint8 = _dtypes.uint8
 bool = _dtypes.bool_  # noqa: A001 - TF1's name
 as_dtype = _dtypes.as_dtype
+TensorShape = _shapes.TensorShapeV1  # TensorFlow 1's: indexing gives Dimension objects
+Dimension = _shapes.Dimension
 newaxis = None
 
 

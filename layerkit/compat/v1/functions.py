@@ -28,7 +28,7 @@ __all__ = [
     "range", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum",
     "reshape", "set_random_seed", "sigmoid", "sign", "sqrt", "square", "squeeze", "stack",
     "stop_gradient", "subtract", "tanh", "tile", "to_float", "to_int32", "to_int64",
-    "transpose", "truncated_normal", "where", "zeros", "zeros_like",
+    "transpose", "truncated_normal", "unpack", "unstack", "where", "zeros", "zeros_like",
 ]
 
 
@@ -263,6 +263,32 @@ def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
 def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
     """``values`` joined along a new ``axis``."""
     return ops.stack(list(values), axis=axis, name=name)
+
+
+def unstack(value: Any, num: int | None = None, axis: int = 0,
+            name: str = "unstack") -> list[Tensor]:
+    """The ``num`` tensors along ``axis`` of ``value`` (``num`` defaults to the axis's static
+    size), each without that axis: the inverse of ``stack``."""
+    x = _t(value)
+    if x.shape is None:
+        raise ValueError(f"unstack: '{x.name}' has an unknown rank")
+    rank = len(x.shape)
+    if not -rank <= axis < rank:
+        raise ValueError(f"unstack: axis {axis} is out of range for '{x.name}' of shape "
+                         f"{tuple(x.shape)}")
+    axis %= rank
+    size = x.shape[axis]
+    if num is None and size is None:
+        raise ValueError(f"unstack: cannot infer num from the shape {tuple(x.shape)} of "
+                         f"'{x.name}' (axis {axis} is unknown); give num")
+    if num is not None and size is not None and num != size:
+        raise ValueError(f"unstack: num={num}, but axis {axis} of '{x.name}' has size {size}")
+    count = num if num is not None else size
+    with x.graph.name_scope(name):
+        return [ops.squeeze(part, axis=axis) for part in ops.split(x, count, axis=axis)]
+
+
+unpack = unstack  # TensorFlow 0.x's name, still in older tutorials
 
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | None = None,
