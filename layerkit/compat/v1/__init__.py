@@ -20,9 +20,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from layerkit.compat.v1 import contrib, errors, initializers, layers, nn, summary, train
+from layerkit.compat.v1 import (
+    contrib,
+    errors,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    nn,
+    summary,
+    train,
+)
 from layerkit.compat.v1 import rnn as _rnn
 from layerkit.compat.v1 import rnn_cell as _rnn_cell
+from layerkit.compat.v1.app import app, flags, gfile, logging
 from layerkit.compat.v1.functions import *  # noqa: F403 - TF1's top-level functions
 from layerkit.compat.v1.initializers import Constant as constant_initializer
 from layerkit.compat.v1.initializers import GlorotNormal as glorot_normal_initializer
@@ -133,12 +144,12 @@ all_variables = global_variables
 
 
 def local_variables(scope: str | None = None) -> list[Variable]:
-    """Local variables: none are ever created here (TF1 uses them for metrics)."""
+    """The local variables: the state of ``tf.metrics``."""
     return get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
 def local_variables_initializer() -> Operation:
-    """An op initializing the local variables (usually there are none)."""
+    """An op initializing the local variables (``tf.metrics``' state)."""
     return variables_initializer(local_variables(), name="init_1")
 
 

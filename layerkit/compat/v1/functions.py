@@ -20,7 +20,8 @@ from layerkit.graph.opdef import constant as _constant
 from layerkit.graph.opdef import convert_to_tensor
 
 __all__ = [
-    "Print", "abs", "add", "add_n", "argmax", "argmin", "cast", "clip_by_value", "concat",
+    "Print", "abs", "add", "add_n", "arg_max", "arg_min", "argmax", "argmin", "cast",
+    "clip_by_global_norm", "clip_by_value", "concat", "einsum", "global_norm",
     "constant", "divide", "equal", "exp", "expand_dims", "fill", "gather", "greater",
     "greater_equal", "identity", "less", "less_equal", "log", "logical_and", "logical_not",
     "logical_or", "matmul", "maximum", "minimum", "multiply", "name_scope", "negative",
@@ -203,6 +204,9 @@ def argmin(input: Any, axis: int | None = None, name: str | None = None,  # noqa
     return _arg("argmin", input, axis, name, dimension, output_type)
 
 
+arg_max, arg_min = argmax, argmin  # TF1's deprecated spellings
+
+
 def _arg(core_name: str, x: Any, axis: Any, name: Any, dimension: Any, output_type: Any):
     axis = axis if axis is not None else (dimension if dimension is not None else 0)
     result = getattr(ops, core_name)(x, axis=int(axis), name=name)
@@ -263,6 +267,31 @@ def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
 def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
     """``values`` joined along a new ``axis``."""
     return ops.stack(list(values), axis=axis, name=name)
+
+
+def einsum(equation: str, *inputs: Any, name: str | None = None) -> Tensor:
+    """Sums of products over the indices ``equation`` names (``"ij,jk->ik"``)."""
+    return ops.einsum(equation, *[_t(x) for x in inputs], name=name)
+
+
+def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
+    """The square root of the sum of every tensor's squared elements (None entries skipped)."""
+    squares = [ops.sum(ops.square(_t(t))) for t in t_list if t is not None]
+    if not squares:
+        raise ValueError("global_norm: t_list holds no tensors")
+    return ops.sqrt(add_n(squares), name=name)
+
+
+def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None,
+                        name: str | None = None) -> tuple[list[Tensor | None], Tensor]:
+    """The tensors scaled by ``clip_norm / max(global_norm, clip_norm)``, and the global norm
+    (``use_norm`` if given): TF1's gradient clipping."""
+    norm = _t(use_norm) if use_norm is not None else global_norm(t_list)
+    clip = ops.cast(_t(clip_norm), norm.dtype)
+    scale = ops.divide(clip, ops.maximum(norm, clip))
+    clipped = [None if t is None else ops.multiply(_t(t), ops.cast(scale, _t(t).dtype))
+               for t in t_list]
+    return clipped, norm
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0,

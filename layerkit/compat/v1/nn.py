@@ -14,10 +14,11 @@ from layerkit.graph.graph import Tensor
 from layerkit.graph.opdef import convert_to_tensor
 
 __all__ = [
-    "avg_pool", "bias_add", "conv2d", "dropout", "l2_loss", "leaky_relu", "log_softmax",
-    "max_pool", "relu", "relu6", "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
+    "avg_pool", "bias_add", "conv2d", "dropout", "embedding_lookup", "in_top_k", "l2_loss",
+    "leaky_relu", "log_softmax", "max_pool", "moments", "relu", "relu6", "sigmoid",
+    "sigmoid_cross_entropy_with_logits", "softmax",
     "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",
-    "sparse_softmax_cross_entropy_with_logits", "tanh",
+    "sparse_softmax_cross_entropy_with_logits", "tanh", "top_k",
 ]
 
 
@@ -125,6 +126,55 @@ def sigmoid_cross_entropy_with_logits(_sentinel: Any = None, labels: Any = None,
     x = convert_to_tensor(logits)
     z = _as_dtype(labels, x.dtype)
     return ops.add(ops.relu(x) - x * z, ops.softplus(-ops.abs(x)), name=name)
+
+
+def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
+    """Whether each row's ``targets`` class is among its ``k`` highest ``predictions`` (a tie
+    at the boundary counts as in, as in TF1)."""
+    predictions = convert_to_tensor(predictions)
+    if predictions.shape is None or len(predictions.shape) != 2:
+        raise ValueError(f"in_top_k: predictions must be [batch, classes], got shape "
+                         f"{None if predictions.shape is None else tuple(predictions.shape)}")
+    classes = predictions.shape[1]
+    picked = ops.one_hot(ops.cast(convert_to_tensor(targets), "int32"), classes,
+                         dtype=predictions.dtype)
+    target_score = ops.sum(ops.multiply(predictions, picked), axis=1, keepdims=True)
+    higher = ops.sum(ops.cast(ops.greater(predictions, target_score), "int32"), axis=1)
+    return ops.less(higher, k, name=name)
+
+
+def moments(x: Any, axes: Sequence[int], shift: Any = None, name: str | None = None,
+            keep_dims: bool | None = None, keepdims: bool | None = None
+            ) -> tuple[Tensor, Tensor]:
+    """The mean and variance of ``x`` over ``axes``."""
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    x = convert_to_tensor(x)
+    axes = tuple(int(a) for a in axes)
+    mean = ops.mean(x, axis=axes, keepdims=True)
+    variance = ops.mean(ops.square(ops.subtract(x, ops.stop_gradient(mean))), axis=axes,
+                        keepdims=keep)
+    return (mean if keep else ops.squeeze(mean, axis=axes)), variance
+
+
+def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
+                     name: str | None = None, validate_indices: bool = True,
+                     max_norm: Any = None) -> Tensor:
+    """Rows ``ids`` of the embedding matrix ``params`` (one tensor; a list of shards only if
+    it has one)."""
+    if isinstance(params, list | tuple):
+        if len(params) != 1:
+            raise NotImplementedError("embedding_lookup: sharded params (a list of several "
+                                      "tensors) are not supported")
+        params = params[0]
+    if max_norm is not None:
+        raise NotImplementedError("embedding_lookup(max_norm=...) is not supported")
+    return ops.gather(convert_to_tensor(params), convert_to_tensor(ids), axis=0, name=name)
+
+
+def top_k(input: Any, k: int = 1, sorted: bool = True,  # noqa: A002 - TF1's names
+          name: str | None = None) -> tuple[Tensor, Tensor]:
+    """The ``k`` largest entries of the last axis, and their indices."""
+    return ops.top_k(convert_to_tensor(input), k=k, sorted=sorted, name=name)
 
 
 def l2_loss(t: Any, name: str | None = None) -> Tensor:
