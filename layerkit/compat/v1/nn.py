@@ -203,6 +203,13 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Sequence[int] | None = N
         raise TypeError(f"dropout: x '{x.name}' must be floating-point, got {x.dtype.name}")
     keep = _as_dtype(keep_prob, x.dtype) if keep_prob is not None else \
         ops.subtract(1.0, _as_dtype(rate, x.dtype))
+    if keep.shape != ():
+        # TF1 takes a scalar; saying so keeps x's static shape when keep_prob is a placeholder
+        # declared without a shape (its rank unknown), as tutorials declare it.
+        if keep.shape is not None and any(d != 1 for d in keep.shape):
+            raise ValueError(f"dropout: keep_prob/rate must be a scalar, got shape "
+                             f"{tuple(keep.shape)}")
+        keep = ops.reshape(keep, [])
     for given in (keep_prob, rate):
         if given is not None and not isinstance(given, Tensor) and not 0.0 <= float(given) <= 1.0:
             raise ValueError(f"dropout: keep_prob/rate must be in [0, 1], got {given}")

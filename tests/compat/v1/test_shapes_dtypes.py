@@ -79,3 +79,16 @@ def test_unstack_inverts_stack(active_backend):
         tf.unstack(x, axis=0)
     with pytest.raises(ValueError, match="num=2, but axis 1 .* has size 3"):
         tf.unstack(x, num=2, axis=1)
+
+
+def test_dropout_keeps_the_static_shape_with_a_placeholder_keep_prob(active_backend):
+    x = tf.placeholder(tf.float32, [None, 10])
+    keep_prob = tf.placeholder(tf.float32)  # declared without a shape, as tutorials do
+    dropped = tf.nn.dropout(x, keep_prob)
+    assert dropped.get_shape().as_list() == [None, 10]
+    logits = tf.matmul(dropped, tf.ones([10, 3]))  # a later op sees the shape
+    with tf.Session() as sess:
+        out = sess.run(logits, {x: np.ones((2, 10), np.float32), keep_prob: 1.0})
+    np.testing.assert_allclose(out, 10.0)
+    with pytest.raises(ValueError, match=r"keep_prob/rate must be a scalar, got shape \(2,\)"):
+        tf.nn.dropout(x, tf.constant([0.5, 0.5]))
