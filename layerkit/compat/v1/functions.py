@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 
 from layerkit.compat.v1._scopes import absolute_name_scope
-from layerkit.graph import dtypes, ops
+from layerkit.graph import assigns_since, dtypes, ops
 from layerkit.graph.graph import Tensor, get_default_graph
 from layerkit.graph.opdef import constant as _constant
 from layerkit.graph.opdef import convert_to_tensor
+from layerkit.utils import tree
 
 __all__ = [
     "Print", "abs", "add", "add_n", "arg_max", "arg_min", "argmax", "argmin", "cast",
-    "clip_by_global_norm", "clip_by_value", "concat", "einsum", "global_norm",
+    "clip_by_global_norm", "clip_by_value", "concat", "cond", "einsum", "global_norm",
     "constant", "divide", "equal", "exp", "expand_dims", "fill", "gather", "greater",
     "greater_equal", "identity", "less", "less_equal", "log", "logical_and", "logical_not",
     "logical_or", "matmul", "maximum", "minimum", "multiply", "name_scope", "negative",
@@ -292,6 +293,37 @@ def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = N
     clipped = [None if t is None else ops.multiply(_t(t), ops.cast(scale, _t(t).dtype))
                for t in t_list]
     return clipped, norm
+
+
+def cond(pred: Any, true_fn: Any = None, false_fn: Any = None, strict: bool = False,
+         name: str | None = None, fn1: Any = None, fn2: Any = None) -> Any:
+    """``true_fn()`` where the scalar ``pred`` is true, else ``false_fn()`` (the same
+    structure of tensors from both). Both branches are built and computed and the result
+    selected (``where``), so a branch must not assign variables; a Python bool picks its
+    branch at build time."""
+    true_fn, false_fn = true_fn or fn1, false_fn or fn2
+    if not callable(true_fn) or not callable(false_fn):
+        raise TypeError("cond: true_fn and false_fn must be callables")
+    if isinstance(pred, bool | np.bool_):
+        return true_fn() if pred else false_fn()
+    pred = _t(pred)
+    if pred.dtype != dtypes.bool_ or pred.shape not in ((), None):
+        raise ValueError(f"cond: pred must be a scalar bool tensor, got '{pred.name}' of dtype "
+                         f"{pred.dtype.name} and shape {pred.shape}")
+    graph = get_default_graph()
+    first = len(graph.get_operations())
+    with graph.name_scope(name or "cond"):
+        branches = [true_fn(), false_fn()]
+        if assigns_since(graph, first):
+            raise NotImplementedError("cond: a branch assigns a variable, but both branches "
+                                      "are computed here; assign outside the cond")
+        leaves = [tree.flatten(b) for b in branches]
+        if len(leaves[0]) != len(leaves[1]):
+            raise ValueError(f"cond: the branches return {len(leaves[0])} and {len(leaves[1])} "
+                             "tensors; they must return the same structure")
+        pred = ops.reshape(pred, [])
+        chosen = [ops.where(pred, _t(a), _t(b)) for a, b in zip(*leaves)]
+    return tree.pack_sequence_as(branches[0], chosen)
 
 
 def unstack(value: Any, num: int | None = None, axis: int = 0,

@@ -62,3 +62,24 @@ def test_math_ops_match_numpy(active_backend):
     np.testing.assert_array_equal(got["arg"], a.argmax(axis=1))
     with pytest.raises(ValueError, match=r"in_top_k: predictions must be \[batch, classes\]"):
         tf.nn.in_top_k(np.zeros(3, np.float32), [0], 1)
+
+
+def test_cond_selects_a_branch(active_backend):
+    is_training = tf.placeholder(tf.bool, [])
+    x = tf.Variable([1.0, -2.0, 3.0])
+    scaled, shifted = tf.cond(is_training, lambda: (x * 2.0, x + 1.0), lambda: (x, x - 1.0))
+    grad = tf.gradients(tf.reduce_sum(scaled), x)[0]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        train = sess.run([scaled, shifted, grad], {is_training: True})
+        test = sess.run([scaled, shifted, grad], {is_training: False})
+    np.testing.assert_allclose(train[0], [2.0, -4.0, 6.0])
+    np.testing.assert_allclose(train[1], [2.0, -1.0, 4.0])
+    np.testing.assert_allclose(train[2], [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(test[0], [1.0, -2.0, 3.0])
+    np.testing.assert_allclose(test[2], [1.0, 1.0, 1.0])
+    assert tf.cond(True, lambda: 1, lambda: 2) == 1  # a Python bool picks at build time
+    with pytest.raises(NotImplementedError, match="a branch assigns a variable"):
+        tf.cond(is_training, lambda: tf.assign(x, x * 2), lambda: x)
+    with pytest.raises(ValueError, match="pred must be a scalar bool tensor"):
+        tf.cond(tf.constant([True, False]), lambda: x, lambda: x)
