@@ -22,7 +22,7 @@ from layerkit.utils import tree
 
 __all__ = [
     "Print", "abs", "add", "add_n", "arg_max", "arg_min", "argmax", "argmin", "cast",
-    "clip_by_global_norm", "clip_by_value", "concat", "cond", "einsum", "global_norm",
+    "clip_by_global_norm", "clip_by_value", "concat", "cond", "einsum", "gather_nd", "global_norm",
     "constant", "divide", "equal", "exp", "expand_dims", "fill", "gather", "greater",
     "greater_equal", "identity", "less", "less_equal", "log", "logical_and", "logical_not",
     "logical_or", "matmul", "maximum", "minimum", "multiply", "name_scope", "negative",
@@ -358,6 +358,28 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str | 
     if batch_dims:
         raise NotImplementedError("gather: batch_dims is not supported")
     return ops.gather(params, indices, axis=axis, name=name)
+
+
+def gather_nd(params: Any, indices: Any, name: str | None = None, batch_dims: int = 0
+              ) -> Tensor:
+    """The slices of ``params`` that the last axis of ``indices`` addresses: ``indices`` of
+    shape ``[..., k]`` pick ``params[i0, ..., ik-1]`` (the first ``k`` axes of ``params`` must
+    have static sizes)."""
+    if batch_dims:
+        raise NotImplementedError("gather_nd(batch_dims=...) is not supported")
+    params, indices = _t(params), _t(indices)
+    if indices.shape is None or not indices.shape or indices.shape[-1] is None:
+        raise ValueError(f"gather_nd: indices '{indices.name}' need a static last axis, got "
+                         f"shape {indices.shape}")
+    k = indices.shape[-1]
+    if params.shape is None or len(params.shape) < k or None in params.shape[:k]:
+        raise ValueError(f"gather_nd: the first {k} axes of params '{params.name}' must have "
+                         f"static sizes, got shape {params.shape}")
+    sizes = [int(d) for d in params.shape[:k]]
+    strides = np.cumprod([1, *sizes[:0:-1]])[::-1].astype(np.int64)  # row-major, per index
+    flat_index = ops.sum(ops.multiply(ops.cast(indices, "int64"), _constant(strides)), axis=-1)
+    flat_params = ops.reshape(params, [int(np.prod(sizes)), *params.shape[k:]])
+    return ops.gather(flat_params, flat_index, axis=0, name=name)
 
 
 def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = None,

@@ -83,3 +83,24 @@ def test_cond_selects_a_branch(active_backend):
         tf.cond(is_training, lambda: tf.assign(x, x * 2), lambda: x)
     with pytest.raises(ValueError, match="pred must be a scalar bool tensor"):
         tf.cond(tf.constant([True, False]), lambda: x, lambda: x)
+
+
+def test_gather_nd_matches_numpy_and_differentiates(active_backend):
+    values = RNG.normal(size=(2, 3, 4)).astype(np.float32)
+    params = tf.Variable(values)
+    rows = np.array([[0, 1], [1, 2], [0, 0]])
+    points = np.array([[[0, 1, 2]], [[1, 0, 3]]])
+    picked_rows = tf.gather_nd(params, rows)
+    picked_points = tf.gather_nd(params, points)
+    grad = tf.gradients(tf.reduce_sum(picked_rows), params)[0]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_rows, got_points, got_grad = sess.run([picked_rows, picked_points, grad])
+    np.testing.assert_array_equal(got_rows, values[tuple(rows.T)])
+    np.testing.assert_array_equal(got_points[:, 0], [values[0, 1, 2], values[1, 0, 3]])
+    want = np.zeros_like(values)
+    for i, j in rows:
+        want[i, j] += 1.0
+    np.testing.assert_array_equal(got_grad, want)
+    with pytest.raises(ValueError, match="need a static last axis"):
+        tf.gather_nd(params, tf.placeholder(tf.int32, [None, None]))
