@@ -1,4 +1,5 @@
-"""``tf.layers`` (partial): ``dense``, ``conv2d``, pooling, ``dropout`` and ``flatten``.
+"""``tf.layers`` (partial): ``dense``, ``conv2d``, pooling, ``dropout``,
+``batch_normalization`` and ``flatten``.
 
 Each call opens a variable scope named ``name`` (default ``dense``, ``dense_1``... made unique)
 and creates ``kernel`` and ``bias`` with ``get_variable``, so names and ``reuse`` follow TF1.
@@ -12,12 +13,17 @@ import numpy as np
 
 from layerkit.compat.v1 import initializers as _init
 from layerkit.compat.v1 import nn
+from layerkit.compat.v1.functions import cond
 from layerkit.compat.v1.variables import get_variable, variable_scope
 from layerkit.graph import ops
-from layerkit.graph.graph import Tensor
+from layerkit.graph.graph import Tensor, get_default_graph
 from layerkit.graph.opdef import convert_to_tensor
+from layerkit.graph.variables import assign
 
-__all__ = ["average_pooling2d", "conv2d", "dense", "dropout", "flatten", "max_pooling2d"]
+UPDATE_OPS = "update_ops"  # tf.GraphKeys.UPDATE_OPS
+
+__all__ = ["average_pooling2d", "batch_normalization", "conv2d", "dense", "dropout", "flatten",
+           "max_pooling2d"]
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -100,12 +106,76 @@ def average_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = 
 
 def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: Any = None,
             training: Any = False, name: str | None = None) -> Tensor:
-    """Dropout with ``rate`` when ``training`` is True (a Python bool), else the inputs."""
-    if not isinstance(training, bool):
-        raise NotImplementedError("tf.layers.dropout: training must be a Python bool here")
-    if not training:
-        return convert_to_tensor(inputs)
-    return nn.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed, name=name)
+    """Dropout with ``rate`` in training (a Python bool, or a bool tensor such as a
+    placeholder, chosen when the graph runs), else the inputs."""
+    inputs = convert_to_tensor(inputs)
+    if isinstance(training, bool):
+        if not training:
+            return inputs
+        return nn.dropout(inputs, rate=rate, noise_shape=noise_shape, seed=seed, name=name)
+    return cond(training, lambda: nn.dropout(inputs, rate=rate, noise_shape=noise_shape,
+                                             seed=seed),
+                lambda: inputs, name=name or "dropout")
+
+
+def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99,
+                        epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                        beta_initializer: Any = None, gamma_initializer: Any = None,
+                        moving_mean_initializer: Any = None,
+                        moving_variance_initializer: Any = None, training: Any = False,
+                        trainable: bool = True, name: str | None = None, reuse: Any = None,
+                        **kwargs: Any) -> Tensor:
+    """Batch normalization over every axis but ``axis``: with the batch's mean and variance in
+    training (a Python bool or a bool tensor), with the moving ones otherwise. As in TF1, the
+    moving averages' updates go to ``tf.GraphKeys.UPDATE_OPS``: run them with the train op
+    (``with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))``)."""
+    refuse_unsupported("tf.layers.batch_normalization", kwargs)
+    inputs = convert_to_tensor(inputs)
+    if inputs.shape is None:
+        raise ValueError("batch_normalization: the inputs need a known rank")
+    rank = len(inputs.shape)
+    axis %= rank
+    depth = inputs.shape[axis]
+    if depth is None:
+        raise ValueError(f"batch_normalization: axis {axis} of the inputs must be known, got "
+                         f"shape {tuple(inputs.shape)}")
+    reduce_axes = [a for a in range(rank) if a != axis]
+    shape = [1] * rank
+    shape[axis] = int(depth)
+    with variable_scope(name, default_name="batch_normalization", reuse=reuse):
+        def variable(var_name, initializer, default, learn):
+            return get_variable(var_name, (int(depth),), initializer=initializer or default,
+                                trainable=trainable and learn)
+
+        gamma = variable("gamma", gamma_initializer, _init.Ones(), True) if scale else None
+        beta = variable("beta", beta_initializer, _init.Zeros(), True) if center else None
+        moving_mean = variable("moving_mean", moving_mean_initializer, _init.Zeros(), False)
+        moving_var = variable("moving_variance", moving_variance_initializer, _init.Ones(),
+                              False)
+
+        def normalized(mean: Tensor, variance: Tensor) -> Tensor:
+            out = (inputs - ops.reshape(mean, shape)) / ops.sqrt(
+                ops.reshape(variance, shape) + epsilon)
+            if gamma is not None:
+                out = out * ops.reshape(gamma, shape)
+            return out + ops.reshape(beta, shape) if beta is not None else out
+
+        if isinstance(training, bool) and not training:
+            return normalized(moving_mean, moving_var)
+        mean, variance = nn.moments(inputs, axes=reduce_axes)
+        if isinstance(training, bool):
+            decay, out = convert_to_tensor(momentum, dtype=inputs.dtype), normalized(mean,
+                                                                                    variance)
+        else:  # chosen when the graph runs; the averages stay put when not training
+            decay = cond(training, lambda: convert_to_tensor(momentum, dtype=inputs.dtype),
+                         lambda: convert_to_tensor(1.0, dtype=inputs.dtype))
+            out = cond(training, lambda: normalized(mean, variance),
+                       lambda: normalized(moving_mean, moving_var))
+        graph = get_default_graph()
+        for var, value in ((moving_mean, mean), (moving_var, variance)):
+            update = assign(var, var * decay + ops.stop_gradient(value) * (1.0 - decay))
+            graph.add_to_collection(UPDATE_OPS, update)
+        return out
 
 
 def flatten(inputs: Any, name: str | None = None, data_format: str = "channels_last") -> Tensor:

@@ -67,3 +67,49 @@ def test_contrib_fully_connected_matches_numpy(active_backend):
         yv = s.run(y)
     assert np.abs(w).max() <= np.sqrt(6.0 / 8) + 1e-6  # xavier uniform bound
     np.testing.assert_allclose(yv, np.maximum(xv.astype(np.float64) @ w, 0), atol=1e-5)
+
+
+def test_batch_normalization_and_its_update_ops(active_backend):
+    tf.reset_default_graph()
+    rng = np.random.default_rng(2)
+    values = rng.normal(2.0, 3.0, size=(8, 4)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [None, 4])
+    training = tf.placeholder(tf.bool, [])
+    out = tf.layers.batch_normalization(x, momentum=0.9, training=training)
+    names = sorted(v.name for v in tf.global_variables())
+    assert names == ["batch_normalization/beta:0", "batch_normalization/gamma:0",
+                     "batch_normalization/moving_mean:0", "batch_normalization/moving_variance:0"]
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    assert len(updates) == 2
+    loss = tf.reduce_sum(tf.square(out))
+    with tf.control_dependencies(updates):
+        train = tf.train.GradientDescentOptimizer(0.0).minimize(loss)
+    mean, var = values.mean(0), values.var(0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        trained = sess.run(out, {x: values, training: True})
+        np.testing.assert_allclose(trained, (values - mean) / np.sqrt(var + 1e-3), rtol=1e-4,
+                                   atol=1e-5)
+        sess.run(train, {x: values, training: True})  # one step: the moving averages move
+        moving = sess.run(["batch_normalization/moving_mean:0",
+                           "batch_normalization/moving_variance:0"])
+        np.testing.assert_allclose(moving[0], 0.1 * mean, rtol=1e-5)
+        np.testing.assert_allclose(moving[1], 0.9 + 0.1 * var, rtol=1e-5)
+        sess.run(train, {x: values, training: False})  # not training: they stay
+        np.testing.assert_allclose(sess.run("batch_normalization/moving_mean:0"), moving[0])
+        inferred = sess.run(out, {x: values, training: False})
+        np.testing.assert_allclose(inferred, (values - moving[0]) / np.sqrt(moving[1] + 1e-3),
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_with_a_training_placeholder(active_backend):
+    tf.reset_default_graph()
+    x = tf.ones([200, 50])
+    training = tf.placeholder(tf.bool, [])
+    dropped = tf.layers.dropout(x, rate=0.5, training=training)
+    with tf.Session() as sess:
+        kept = sess.run(dropped, {training: False})
+        trained = sess.run(dropped, {training: True})
+    np.testing.assert_array_equal(kept, 1.0)
+    assert set(np.unique(trained)) <= {0.0, 2.0}
+    assert 0.4 < np.mean(trained == 0.0) < 0.6
