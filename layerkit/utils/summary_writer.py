@@ -127,6 +127,15 @@ class EventFileWriter:
         self.add_summary(
             self._tensorboardx.summary.histogram(tag, flat, bins=tensorflow_bucket_edges()), step)
 
+    def add_image(self, tag: str, image: np.ndarray, step: int | None = None) -> None:
+        """Write one ``uint8`` image of shape ``(height, width, channels)`` (1, 3 or 4
+        channels) under ``tag`` at ``step``, PNG-encoded."""
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+            raise ValueError(f"add_image {tag!r}: expected a uint8 (height, width, 1|3|4) "
+                             f"image, got {image.dtype} {image.shape}")
+        self.add_summary(self._tensorboardx.summary.image(tag, image, dataformats="HWC"), step)
+
     def add_summary(self, summary: Any, step: int | None = None) -> None:
         """Write a tensorboardX ``Summary`` protocol buffer at ``step``."""
         self.add_event(self._event_type(summary=summary), step)

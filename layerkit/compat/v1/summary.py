@@ -1,4 +1,4 @@
-"""``tf.summary``: scalar and histogram summaries, merged, and written for TensorBoard.
+"""``tf.summary``: scalar, histogram and image summaries, merged, and written for TensorBoard.
 
 A summary here is not a string tensor as in TF1 but a small fetchable object: ``sess.run`` on
 it (alone or inside a list, through the session's custom-fetch protocol) computes its tensors
@@ -10,6 +10,7 @@ dependency imported only when a writer is made: ``pip install "layerkit[tensorbo
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,8 @@ from layerkit.graph.shapes import fmt
 from layerkit.utils.summary_writer import EventFileWriter, GraphNode
 
 __all__ = [
-    "FileWriter", "Summary", "SummaryOp", "SummaryValue", "histogram", "merge", "merge_all",
-    "scalar",
+    "FileWriter", "Summary", "SummaryOp", "SummaryValue", "histogram", "image", "merge",
+    "merge_all", "scalar",
 ]
 
 SUMMARIES = "summaries"  # TF1's GraphKeys.SUMMARIES
@@ -35,7 +36,7 @@ class SummaryValue:
     """One tagged value: a float for a scalar, the raw values for a histogram."""
 
     tag: str
-    kind: str  # "scalar" or "histogram"
+    kind: str  # "scalar", "histogram" or "image"
     value: Any
 
     @property
@@ -70,6 +71,7 @@ class SummaryOp:
         self.tag = tag
         self.kind = kind
         self.tensor = tensor
+        self.max_outputs = 1  # images: how many of the batch are written
 
     @property
     def graph(self) -> Graph:
@@ -87,6 +89,13 @@ class SummaryOp:
         (value,) = values
         if self.kind == "scalar":
             return Summary((SummaryValue(self.tag, "scalar", float(value)),))
+        if self.kind == "image":
+            images = np.asarray(value)[:self.max_outputs]
+            if self.max_outputs == 1:
+                return Summary((SummaryValue(f"{self.tag}/image", "image",
+                                             _as_uint8(images[0])),))
+            return Summary(tuple(SummaryValue(f"{self.tag}/image/{i}", "image", _as_uint8(im))
+                                 for i, im in enumerate(images)))
         return Summary((SummaryValue(self.tag, "histogram", np.asarray(value)),))
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Summary:
@@ -137,8 +146,10 @@ def _add(kind: str, name: str, tensor: Any, collections: Iterable[str] | None) -
 
 
 def _unique_tag(graph: Graph, name: str) -> str:
-    """As in TF1: the summary's name under the open name scope, made unique like an op name."""
-    parts = [p for p in name.split("/") if p]
+    """As in TF1: the summary's name cleaned (characters other than letters, digits, ``_``,
+    ``-``, ``.`` and ``/`` become ``_``: ``"W1:0"`` is ``W1_0``), under the open name scope,
+    made unique like an op name."""
+    parts = [p for p in re.sub(r"[^-/\w.]", "_", name).split("/") if p]
     if not parts:
         raise ValueError(f"summary name {name!r} is empty")
     with graph.as_default(), contextlib.ExitStack() as scopes:
@@ -161,6 +172,38 @@ def histogram(name: str, values: Any, collections: Iterable[str] | None = None,
               family: str | None = None) -> SummaryOp:
     """A summary of the distribution of ``values`` (any shape) under the tag ``name``."""
     return _add("histogram", f"{family}/{name}" if family else name, values, collections)
+
+
+def image(name: str, tensor: Any, max_outputs: int = 3, collections: Iterable[str] | None = None,
+          family: str | None = None) -> SummaryOp:
+    """Up to ``max_outputs`` images of the ``[batch, height, width, channels]`` tensor (1, 3 or 4
+    channels), tagged ``name/image/0``... (``name/image`` for one). uint8 images are written
+    as they are; float ones are scaled per image as TF1 does (see ``_as_uint8``)."""
+    tensor = convert_to_tensor(tensor)
+    if tensor.shape is not None and (len(tensor.shape) != 4 or tensor.shape[-1] not in
+                                     (1, 3, 4, None)):
+        raise ValueError(f"summary.image {name!r}: tensor '{tensor.name}' must be [batch, "
+                         f"height, width, 1|3|4 channels], got shape {fmt(tensor.shape)}")
+    if max_outputs < 1:
+        raise ValueError(f"summary.image {name!r}: max_outputs must be >= 1, got {max_outputs}")
+    summary = _add("image", f"{family}/{name}" if family else name, tensor, collections)
+    summary.max_outputs = max_outputs
+    return summary
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    """TF1's image scaling: uint8 as it is; floats, per image, so that the largest value is
+    255 when all are non-negative, else with 0.0 at 127 and the values scaled to fit [0, 255]."""
+    if image.dtype == np.uint8:
+        return image
+    image = image.astype(np.float64)
+    if image.min() >= 0:
+        top = image.max()
+        scaled = image * (255.0 / top) if top > 0 else image
+    else:
+        reach = max(-image.min(), image.max())
+        scaled = image * (127.0 / reach) + 127.0 if reach > 0 else image + 127.0
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 
 def merge(inputs: Sequence[SummaryOp | None], collections: Any = None,
@@ -216,6 +259,8 @@ class FileWriter:
         for v in summary.value:
             if v.kind == "scalar":
                 self._events.add_scalar(v.tag, v.value, global_step)
+            elif v.kind == "image":
+                self._events.add_image(v.tag, v.value, global_step)
             else:
                 self._events.add_histogram(v.tag, v.value, global_step)
 

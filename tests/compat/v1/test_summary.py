@@ -109,3 +109,40 @@ def test_missing_tensorboardx_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if not installed
     with pytest.raises(ImportError, match=r'pip install "layerkit\[tensorboard\]"'):
         tf.summary.FileWriter(str(tmp_path))
+
+
+def test_images_round_trip_and_names_are_cleaned(active_backend, tmp_path):
+    import importlib.util
+    import io
+
+    tf.reset_default_graph()
+    batch = np.zeros((2, 4, 5, 1), np.float32)
+    batch[0, 1, 2, 0] = 0.5  # all non-negative: the largest value becomes 255
+    batch[1] = -1.0  # negative: 0.0 sits at 127, -1 is the lowest
+    images = tf.placeholder(tf.float32, [None, 4, 5, 1])
+    tf.summary.image("input", images, max_outputs=2)
+    tf.summary.scalar("W1:0", tf.constant(1.0))  # TF1 cleans ':' to '_'
+    merged = tf.summary.merge_all()
+    with tf.Session() as sess, tf.summary.FileWriter(str(tmp_path)) as writer:
+        fetched = sess.run(merged, {images: batch})
+        assert fetched.tags == ["input/image/0", "input/image/1", "W1_0"]
+        first = fetched["input/image/0"]
+        assert first.dtype == np.uint8 and first.shape == (4, 5, 1)
+        assert first[1, 2, 0] == 255 and first.sum() == 255
+        assert set(np.unique(fetched["input/image/1"])) == {0}
+        writer.add_summary(fetched, global_step=3)
+    events = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={
+        event_accumulator.IMAGES: 0})
+    events.Reload()
+    assert sorted(events.Tags()["images"]) == ["input/image/0", "input/image/1"]
+    (event,) = events.Images("input/image/0")
+    assert (event.step, event.width, event.height) == (3, 5, 4)
+    assert event.encoded_image_string[:8] == b"\x89PNG\r\n\x1a\n"
+    if importlib.util.find_spec("PIL") is not None:  # decode it where Pillow is installed
+        from PIL import Image
+
+        decoded = np.asarray(Image.open(io.BytesIO(event.encoded_image_string)))
+        assert decoded.shape[:2] == (4, 5) and np.all(decoded[1, 2] == 255)
+        assert decoded.sum() == 255 * (decoded.size // 20)  # one lit pixel in each channel
+    with pytest.raises(ValueError, match=r"must be \[batch, height, width, 1\|3\|4 channels\]"):
+        tf.summary.image("bad", tf.zeros([4, 5]))
