@@ -34,6 +34,7 @@ from layerkit.compat.v1 import (
 from layerkit.compat.v1 import rnn as _rnn
 from layerkit.compat.v1 import rnn_cell as _rnn_cell
 from layerkit.compat.v1.app import app, flags, gfile, logging
+from layerkit.compat.v1.data import data
 from layerkit.compat.v1.functions import *  # noqa: F403 - TF1's top-level functions
 from layerkit.compat.v1.initializers import Constant as constant_initializer
 from layerkit.compat.v1.initializers import GlorotNormal as glorot_normal_initializer

@@ -10,11 +10,16 @@ from layerkit.graph.errors import FailedPreconditionError, InvalidArgumentError,
 
 __all__ = [
     "DataLossError", "FailedPreconditionError", "InvalidArgumentError", "NotFoundError", "OpError",
+    "OutOfRangeError",
 ]
 
 
 class NotFoundError(OpError):
     """A file or a checkpoint entry that was asked for does not exist."""
+
+
+class OutOfRangeError(OpError):
+    """An iterator (``tf.data``) has no more elements."""
 
 
 class DataLossError(OpError):
