@@ -52,6 +52,13 @@ class Tensor:
     def ndim(self) -> int | None:
         return None if self.shape is None else len(self.shape)
 
+    def set_shape(self, shape: Any) -> None:
+        """Refine the static shape (TensorFlow 1): its unknown sizes (or rank) take ``shape``'s;
+        a size that contradicts the known one is a ValueError naming both. The run checks the
+        computed value against it."""
+        merged = TensorShapeV1(self.shape).merge_with(shape)
+        self.shape = None if merged.unknown_rank else TensorShape(merged)
+
     def get_shape(self) -> TensorShapeV1:
         """The static shape, TensorFlow 1's way: indexing gives ``Dimension`` objects
         (``x.get_shape()[1].value``), and an unknown rank is a shape too."""

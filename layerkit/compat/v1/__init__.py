@@ -93,6 +93,25 @@ Dimension = _shapes.Dimension
 newaxis = None
 
 
+class RunOptions:
+    """``tf.RunOptions``: accepted by ``Session.run(options=...)``; layerkit records no traces,
+    so the trace level changes nothing."""
+
+    NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
+
+    def __init__(self, trace_level: int = 0, timeout_in_ms: int = 0, **kwargs: Any):
+        self.trace_level, self.timeout_in_ms = trace_level, timeout_in_ms
+
+
+class RunMetadata:
+    """``tf.RunMetadata``: stays empty (no step stats or cost graph are recorded)."""
+
+    def __init__(self) -> None:
+        self.step_stats = None
+        self.cost_graph = None
+        self.partition_graphs: list[Any] = []
+
+
 class GraphKeys:
     """The standard collection names."""
 

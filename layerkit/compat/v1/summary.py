@@ -264,6 +264,11 @@ class FileWriter:
             else:
                 self._events.add_histogram(v.tag, v.value, global_step)
 
+    def add_run_metadata(self, run_metadata: Any, tag: str, global_step: int | None = None
+                         ) -> None:
+        """Accepted for TF1 programs: layerkit records no per-op trace (``RunMetadata`` stays
+        empty), so nothing is written."""
+
     def add_graph(self, graph: Graph, global_step: int | None = None) -> None:
         """Write ``graph``'s structure (op names, types and inputs) for the Graphs dashboard."""
         self._events.add_graph(_graph_nodes(graph), global_step)

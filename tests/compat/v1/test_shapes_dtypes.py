@@ -92,3 +92,20 @@ def test_dropout_keeps_the_static_shape_with_a_placeholder_keep_prob(active_back
     np.testing.assert_allclose(out, 10.0)
     with pytest.raises(ValueError, match=r"keep_prob/rate must be a scalar, got shape \(2,\)"):
         tf.nn.dropout(x, tf.constant([0.5, 0.5]))
+
+
+def test_set_shape_refines_and_run_options_are_accepted(active_backend, tmp_path):
+    x = tf.placeholder(tf.float32)  # unknown rank
+    x.set_shape([None, 3])
+    assert x.get_shape().as_list() == [None, 3]
+    x.set_shape([4, None])
+    assert x.shape == (4, 3)
+    assert tf.matmul(x, tf.ones([3, 2])).get_shape().as_list() == [4, 2]
+    with pytest.raises(ValueError, match=r"Shapes \(4, 3\) and \(4, 5\) are not compatible"):
+        x.set_shape([4, 5])
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    metadata = tf.RunMetadata()
+    with tf.Session() as sess:
+        total = sess.run(tf.reduce_sum(x), {x: np.ones((4, 3), np.float32)}, options=options,
+                         run_metadata=metadata)
+    assert total == 12.0 and metadata.partition_graphs == []
