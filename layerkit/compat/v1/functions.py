@@ -27,8 +27,9 @@ __all__ = [
     "greater_equal", "identity", "less", "less_equal", "log", "logical_and", "logical_not",
     "logical_or", "matmul", "maximum", "minimum", "multiply", "name_scope", "negative",
     "not_equal", "one_hot", "ones", "ones_like", "pad", "pow", "random_normal", "random_uniform",
-    "range", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum",
-    "reshape", "set_random_seed", "sigmoid", "sign", "sqrt", "square", "squeeze", "stack",
+    "range", "rank", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum",
+    "reshape", "set_random_seed", "shape", "sigmoid", "sign", "size", "sqrt", "square", "squeeze",
+    "stack",
     "stop_gradient", "subtract", "tanh", "tile", "to_float", "to_int32", "to_int64",
     "transpose", "truncated_normal", "unpack", "unstack", "where", "zeros", "zeros_like",
 ]
@@ -235,8 +236,90 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
 
 
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
-    """``tensor`` with a new shape (one ``-1`` is inferred)."""
-    return ops.reshape(tensor, list(shape) if not isinstance(shape, int) else [shape], name=name)
+    """``tensor`` with a new shape (one ``-1`` is inferred). The shape may hold sizes from
+    ``tf.shape(...)`` (or be one): a size known statically is used as it is, one known only when
+    the graph runs becomes the inferred dimension (``tf.reshape(x, [tf.shape(x)[0], -1])``
+    works when x's batch dimension is its only unknown one)."""
+    x = _t(tensor)
+    return ops.reshape(x, _static_dims(x, shape), name=name)
+
+
+def _static_dims(x: Tensor, shape: Any) -> list[int]:
+    """A reshape's target sizes as ints, ``tf.shape`` sizes resolved (see ``reshape``)."""
+    if isinstance(shape, Tensor):
+        source = getattr(shape, "_shape_of", None)
+        if source is None or source.shape is None:
+            raise ValueError(f"reshape: the shape tensor '{shape.name}' has no static value; "
+                             "give a list of ints (and sizes from tf.shape(...)[i])")
+        shape = [shape[i] for i in builtins.range(len(source.shape))]
+    dims: list[Any] = []
+    for d in [shape] if isinstance(shape, int) else list(shape):
+        if isinstance(d, Tensor):
+            d = _static_size(d)
+        dims.append(-1 if d is None else int(d))
+    unknown = [i for i, d in enumerate(dims) if d == -1]
+    if len(unknown) > 1 and x.shape is not None and sum(s is None for s in x.shape) == 1:
+        # One unknown is x's own run-time size, the other is inferred: solve it statically.
+        known = int(np.prod([s for s in x.shape if s is not None], dtype=np.int64))
+        fixed = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        batch = [i for i in unknown if _is_size_of(shape, i, x)]
+        if len(batch) == 1 and fixed and known % fixed == 0:
+            dims[[i for i in unknown if i != batch[0]][0]] = known // fixed
+    return dims
+
+
+def _static_size(size: Tensor) -> int | None:
+    """The static value of ``tf.shape(y)[i]`` (None when y's size ``i`` is known only when the
+    graph runs); any other tensor is an error."""
+    if size.op.type == "getitem" and hasattr(size.op.inputs[0], "_shape_of"):
+        (kind, index), = size.op.attrs["index"]
+        if kind == "int":
+            return size.op.inputs[0]._shape_of.shape[index]
+    raise ValueError(f"reshape: the size '{size.name}' is neither an int nor a size from "
+                     "tf.shape(...)[i]")
+
+
+def _is_size_of(shape: Any, index: int, x: Tensor) -> bool:
+    item = shape[index] if not isinstance(shape, int) else None
+    return isinstance(item, Tensor) and getattr(item.op.inputs[0], "_shape_of", None) is x
+
+
+def shape(input: Any, name: str | None = None,  # noqa: A002 - TF1's name
+          out_type: Any = dtypes.int32) -> Tensor:
+    """``input``'s shape when the graph runs, as a 1-D tensor (static sizes as constants). Its
+    items can size a ``reshape``."""
+    x = _t(input)
+    if x.shape is None:
+        raise ValueError(f"shape: '{x.name}' has an unknown rank")
+    sizes = [_constant(np.int32(d)) if d is not None else _run_time_size(x, axis)
+             for axis, d in enumerate(x.shape)]
+    out = ops.cast(ops.stack(sizes), out_type, name=name) if sizes else \
+        _constant(np.zeros(0, np.int32))
+    out._shape_of = x
+    return out
+
+
+def _run_time_size(x: Tensor, axis: int) -> Tensor:
+    """Size ``axis`` of ``x`` when the graph runs: the count of a line of ones along it."""
+    index = tuple(builtins.slice(None) if i == axis else 0 for i in builtins.range(len(x.shape)))
+    line = ops.stop_gradient(x[index])
+    return ops.sum(ops.ones_like(ops.cast(line, "int32")))
+
+
+def size(input: Any, name: str | None = None,  # noqa: A002 - TF1's name
+         out_type: Any = dtypes.int32) -> Tensor:
+    """The number of elements of ``input`` when the graph runs."""
+    x = _t(input)
+    return ops.cast(ops.sum(ops.ones_like(ops.cast(ops.stop_gradient(x), "int32"))), out_type,
+                    name=name)
+
+
+def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002 - TF1's name
+    """The number of dimensions of ``input`` (static here), as an int32 scalar."""
+    x = _t(input)
+    if x.shape is None:
+        raise ValueError(f"rank: '{x.name}' has an unknown rank")
+    return _constant(np.int32(len(x.shape)), name=name or "Rank")
 
 
 def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose",

@@ -109,3 +109,22 @@ def test_set_shape_refines_and_run_options_are_accepted(active_backend, tmp_path
         total = sess.run(tf.reduce_sum(x), {x: np.ones((4, 3), np.float32)}, options=options,
                          run_metadata=metadata)
     assert total == 12.0 and metadata.partition_graphs == []
+
+
+def test_run_time_shape_size_rank_and_reshape_with_them(active_backend):
+    x = tf.placeholder(tf.float32, [None, 4, 4])
+    dims = tf.shape(x)
+    assert dims.get_shape().as_list() == [3] and dims.dtype == np.int32
+    flat = tf.reshape(x, [tf.shape(x)[0], -1])  # the batch size known only when it runs
+    assert flat.get_shape().as_list() == [None, 16]
+    back = tf.reshape(flat, tf.shape(x))
+    assert back.get_shape().as_list() == [None, 4, 4]
+    values = np.arange(64, dtype=np.float32).reshape(4, 4, 4)
+    with tf.Session() as sess:
+        got = sess.run([dims, tf.size(x), tf.rank(x), dims[0], flat, back], {x: values})
+    np.testing.assert_array_equal(got[0], [4, 4, 4])
+    assert (got[1], got[2], got[3]) == (64, 3, 4)
+    np.testing.assert_array_equal(got[4], values.reshape(4, 16))
+    np.testing.assert_array_equal(got[5], values)
+    with pytest.raises(ValueError, match="is neither an int nor a size from tf.shape"):
+        tf.reshape(x, [tf.constant(4), -1])
