@@ -97,7 +97,7 @@ def signature_of(arrays: Sequence[Any], floatx: Any, batch_free: bool) -> list[t
     found = []
     for a in arrays:
         shape = tuple(np.shape(a))
-        dtype = np.dtype(getattr(a, "dtype", None) or np.asarray(a).dtype)
+        dtype = np.dtype(a.dtype) if hasattr(a, "dtype") else np.asarray(a).dtype
         if dtype.kind in "iub":
             dtype = np.dtype("int64") if dtype == np.int64 else np.dtype("int32")
         else:

@@ -63,8 +63,9 @@ class JaxStyleSteps:
     def begin(self) -> None:
         """Read the state from the variables (a pass starts)."""
         session = K.get_session()
-        self.state = tuple(
-            [session.variable_values([v.key])[v.key] for v in group] for group in self._groups())
+        groups = self._groups()
+        values = session.variable_values([v.key for group in groups for v in group])
+        self.state = tuple([values[v.key] for v in group] for group in groups)
 
     def end(self) -> None:
         """Write the state back into the variables (a pass ends)."""

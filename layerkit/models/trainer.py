@@ -265,9 +265,9 @@ class Trainer(StepMethods, StatelessMethods):
                                    validation_split=validation_split)
             self._require_compiled("fit")
             train = _SourceEpochs(self, "train", BatchSource(x, "fit"), steps_per_epoch,
-                                  shuffle, class_weight)
-            val = self._validation_epochs(validation_data, None, validation_batch_size or
-                                          batch_size, validation_steps)
+                                  "steps_per_epoch", shuffle, class_weight)
+            val = self._validation_epochs(validation_data, self._validation_arrays(validation_data),
+                                          validation_batch_size or batch_size, validation_steps)
         else:
             train, val = self._array_epochs_for_fit(
                 x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
@@ -318,10 +318,7 @@ class Trainer(StepMethods, StatelessMethods):
         """The train and validation epochs of ``fit`` on arrays, every array checked and the
         train program traced before any callback starts."""
         xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
-        val = None
-        if validation_data is not None and not is_batch_source(validation_data):
-            vx, vy, *vsw = validation_data
-            val = self._prepare(vx, vy, vsw[0] if vsw else None, what="evaluate")
+        val = self._validation_arrays(validation_data)
         # Traced before the callbacks start, as Keras 3's fit builds the model and its train
         # function first (but after all the data is checked: tracing makes the optimizer's
         # slots); the labels are checked against the program's outputs.
@@ -331,19 +328,28 @@ class Trainer(StepMethods, StatelessMethods):
         train = _ArrayEpochs(self, "train", (xs, ys, sws), batch_size, shuffle,
                              steps_per_epoch, "steps_per_epoch")
         distribution_lib.check_batches(len(xs[0]), batch_size, train.steps, "batch_size")
-        val_batch = validation_batch_size or batch_size
-        if val is not None:
-            distribution_lib.check_batches(len(val[0][0]), val_batch, validation_steps,
-                                           "validation_batch_size")
-        return train, self._validation_epochs(validation_data, val, val_batch, validation_steps)
+        return train, self._validation_epochs(validation_data, val,
+                                              validation_batch_size or batch_size,
+                                              validation_steps)
+
+    def _validation_arrays(self, validation_data):
+        """``validation_data`` given as arrays ``(x, y[, sample_weight])``, checked; None for
+        none, or for a source of batches."""
+        if validation_data is None or is_batch_source(validation_data):
+            return None
+        vx, vy, *vsw = validation_data
+        return self._prepare(vx, vy, vsw[0] if vsw else None, what="evaluate")
 
     def _validation_epochs(self, validation_data, arrays, batch_size, steps):
         """The epochs ``fit`` validates on: a source given as ``validation_data``, or the
         prepared validation arrays (None: no validation)."""
         if validation_data is not None and is_batch_source(validation_data):
-            return _SourceEpochs(self, "test", BatchSource(validation_data, "evaluate"), steps)
+            return _SourceEpochs(self, "test", BatchSource(validation_data, "evaluate"), steps,
+                                 "validation_steps")
         if arrays is None:
             return None
+        distribution_lib.check_batches(len(arrays[0][0]), batch_size, steps,
+                                       "validation_batch_size")
         return _ArrayEpochs(self, "test", arrays, batch_size, False, steps, "validation_steps")
 
     def _test_epoch(self, epochs: Any, callbacks: CallbackList | None = None
@@ -374,7 +380,7 @@ class Trainer(StepMethods, StatelessMethods):
         if is_batch_source(x):
             check_source_arguments("evaluate", x, y=y, sample_weight=sample_weight)
             self._require_compiled("evaluate")
-            epochs = _SourceEpochs(self, "test", BatchSource(x, "evaluate"), steps)
+            epochs = _SourceEpochs(self, "test", BatchSource(x, "evaluate"), steps, "steps")
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, what="evaluate")
             self._check_sparse_labels(self._trace("test", xs, ys, sws).outputs, ys)
@@ -395,7 +401,8 @@ class Trainer(StepMethods, StatelessMethods):
         arguments.check_callbacks("predict", callbacks)
         batch_size = batch_size or 32
         if is_batch_source(x):
-            epochs: Any = _SourceEpochs(self, "predict", BatchSource(x, "predict"), steps)
+            epochs: Any = _SourceEpochs(self, "predict", BatchSource(x, "predict"), steps,
+                                        "steps")
         else:
             xs, _, _ = self._prepare(x, what="predict")
             epochs = _ArrayEpochs(self, "predict", (xs, None, None), batch_size, False, steps,
@@ -485,10 +492,9 @@ class _SourceEpochs:
     traces a program once."""
 
     def __init__(self, trainer: Trainer, kind: str, source: BatchSource, limit: int | None,
-                 shuffle: bool = False, class_weight: dict | None = None):
-        if limit is not None and not is_positive_int(limit):
-            raise ValueError(f"{source.what}(): steps must be a positive integer or None, got "
-                             f"{limit!r}")
+                 limit_name: str = "steps", shuffle: bool = False,
+                 class_weight: dict | None = None):
+        _check_steps(limit, limit_name)
         self.trainer, self.kind, self.source = trainer, kind, source
         self.limit, self.shuffle, self.class_weight = limit, shuffle, class_weight
         self.steps = source.steps(limit)
@@ -553,13 +559,16 @@ def _bound_queue(in_flight: deque, logs: PendingLogs) -> None:
         in_flight.popleft().resolve()
 
 
+def _check_steps(steps: int | None, name: str) -> None:
+    """``steps`` (``steps_per_epoch``, ``validation_steps``...) is None or a positive int."""
+    if steps is not None and not is_positive_int(steps):
+        raise ValueError(f"{name} must be a positive integer or None, got {steps!r}")
+
+
 def _limited(available: int, steps: int | None, name: str) -> int:
     """How many batches to run: all of them, or the first ``steps`` (a positive int)."""
-    if steps is None:
-        return available
-    if not is_positive_int(steps):
-        raise ValueError(f"{name} must be a positive integer or None, got {steps!r}")
-    return min(steps, available)
+    _check_steps(steps, name)
+    return available if steps is None else min(steps, available)
 
 
 def _result(logs: dict[str, float], return_dict: bool) -> Any:

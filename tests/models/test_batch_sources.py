@@ -244,3 +244,15 @@ def test_each_new_batch_size_compiles_once_on_jax(keras, backend):
     model.fit(iter(batches), verbose=0)
     assert session.backend.compilations - before == 2  # sizes 5 and 3; 8 was compiled
     assert len(model._programs) == 1
+
+
+def test_a_generator_validates_on_arrays_too(keras):
+    x, y = _data()
+    model = _model(keras)
+    history = model.fit((b for _ in range(2) for b in _batches(x, y)), steps_per_epoch=5,
+                        epochs=2, validation_data=(x, y), verbose=0)
+    assert {"val_loss", "val_mae"} <= set(history.history)
+    final = model.evaluate(x, y, batch_size=BATCH, verbose=0, return_dict=True)
+    assert history.history["val_loss"][-1] == pytest.approx(final["loss"], rel=1e-5)
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive integer or None"):
+        model.fit(iter(_batches(x, y)), steps_per_epoch=0, verbose=0)
