@@ -16,9 +16,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"activations", "backend", "callbacks", "compat", "config", "datasets",
-               "distribution", "graph", "initializers", "layers", "losses", "metrics", "models",
-               "ops", "optimizers", "random", "regularizers", "saving", "utils"}
+_SUBMODULES = {"activations", "backend", "callbacks", "compat", "config", "constraints",
+               "datasets", "distribution", "graph", "initializers", "layers", "losses",
+               "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving",
+               "utils"}
 _NAMES = {"Input": "layerkit.layers", "Layer": "layerkit.layers", "Model": "layerkit.models",
           "Sequential": "layerkit.models", "Variable": "layerkit.backend"}
 

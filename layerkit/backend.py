@@ -171,6 +171,10 @@ class KerasVariable(Variable):
     (for layers that update state during training, such as batch normalization).
     """
 
+    # A layer's weight made with ``add_weight(constraint=...)``: optimizers store
+    # ``constraint(new_value)`` at each update.
+    constraint: Any = None
+
     def numpy(self) -> np.ndarray:
         return get_session().variable_values([self.key])[self.key]
 

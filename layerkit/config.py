@@ -10,13 +10,18 @@ plain flags, documented as such, or refuse values layerkit cannot honour:
   ``floatx()``), so the policy is ``DTypePolicy(floatx())``; a mixed or quantized policy, or a
   plain one other than floatx, is a NotImplementedError (use ``set_floatx``).
 - ``set_max_epochs`` / ``set_max_steps_per_epoch``: ``fit`` does not read them; only None.
-- traceback filtering, interactive logging, flash attention, unsafe deserialization: flags
-  that nothing in layerkit reads (tracebacks are never filtered; ``fit`` prints progress with
-  ``verbose``; there is no flash attention; ``load_model`` never deserializes code).
+- traceback filtering, interactive logging, flash attention: flags that nothing in layerkit
+  reads (tracebacks are never filtered; ``fit`` prints progress with ``verbose``; there is no
+  flash attention).
+- ``enable_unsafe_deserialization``: as in Keras, lets a ``Lambda`` layer's saved Python
+  lambda be loaded (``in_safe_mode`` / ``safe_mode_scope`` are what ``load_model`` and
+  ``Lambda.from_config`` consult).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import layerkit_backend
@@ -207,9 +212,34 @@ def is_flash_attention_enabled() -> bool | None:
 
 
 def enable_unsafe_deserialization() -> None:
-    """A flag only: ``load_model`` instantiates only built-in classes and ``custom_objects``,
-    and never deserializes code (lambdas), so there is nothing unsafe to allow."""
+    """Let configs deserialize Python lambdas (the bytecode a ``Lambda`` layer saves) everywhere
+    in this process, as ``load_model(..., safe_mode=False)`` does for one load. Only that:
+    classes are still only built-in ones and ``custom_objects``, and no module a file names is
+    imported."""
     _flags["safe_mode"] = False
+
+
+_safe_mode_scopes: list[bool] = []
+
+
+def in_safe_mode() -> bool:
+    """Whether deserializing code from a config is refused here: True unless
+    ``enable_unsafe_deserialization()`` was called or an enclosing ``safe_mode_scope(False)``
+    (``load_model(..., safe_mode=False)``) allows it. Unset is safe."""
+    if _flags["safe_mode"] is False:
+        return False
+    return _safe_mode_scopes[-1] if _safe_mode_scopes else True
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool = True) -> Iterator[None]:
+    """Within the block, ``in_safe_mode()`` is ``safe_mode`` (unless unsafe deserialization
+    was enabled for the whole process)."""
+    _safe_mode_scopes.append(bool(safe_mode))
+    try:
+        yield
+    finally:
+        _safe_mode_scopes.pop()
 
 
 def is_nnx_enabled() -> bool:

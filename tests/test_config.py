@@ -109,8 +109,21 @@ def test_flags(enable, disable, is_enabled, default):
     assert getattr(config, is_enabled)() == default
 
 
-def test_features_layerkit_lacks():
+def test_safe_mode(monkeypatch):
+    monkeypatch.setitem(config._flags, "safe_mode", True)  # restored after the test
+    assert config.in_safe_mode() is True
+    with config.safe_mode_scope(False):
+        assert config.in_safe_mode() is False
+        with config.safe_mode_scope(True):
+            assert config.in_safe_mode() is True
+    assert config.in_safe_mode() is True
     config.enable_unsafe_deserialization()
+    assert config.in_safe_mode() is False
+    with config.safe_mode_scope(True):  # the process-wide switch wins, as in Keras
+        assert config.in_safe_mode() is False
+
+
+def test_features_layerkit_lacks():
     assert config.is_nnx_enabled() is False
     assert config.max_epochs() is None and config.max_steps_per_epoch() is None
     config.set_max_epochs(None)

@@ -35,7 +35,8 @@ _CORE = {"layerkit_backend", "layerkit.graph"}
 _BASE = _CORE | {"layerkit.backend", "layerkit.utils"}
 # Keras 3's op namespaces, above the core: everything from activations up writes with them.
 _OPS = _BASE | {"layerkit.ops", "layerkit.random", "layerkit.config"}
-_VOCABULARY = _OPS | {"layerkit.activations", "layerkit.initializers", "layerkit.regularizers"}
+_VOCABULARY = _OPS | {"layerkit.activations", "layerkit.constraints", "layerkit.initializers",
+                      "layerkit.regularizers"}
 ALLOWED: dict[str, set[str]] = {
     "layerkit_backend": set(),
     "layerkit.graph": {"layerkit_backend"},
@@ -49,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "layerkit.activations": _OPS,
     "layerkit.initializers": _OPS,
     "layerkit.regularizers": _OPS,
+    "layerkit.constraints": _OPS,
     "layerkit.losses": _OPS,
     "layerkit.metrics": _OPS | {"layerkit.initializers", "layerkit.losses"},
     "layerkit.optimizers": _OPS,

@@ -76,8 +76,11 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
                compile: bool = True, safe_mode: bool = True) -> Any:
     """A model saved by ``save_model`` (or by Keras 3 as ``.h5``): built from its config,
     with its weights, and compiled with its optimizer state when ``compile`` and the file
-    holds a training config. Only built-in classes and ``custom_objects`` are instantiated
-    (``safe_mode`` is always on: there is nothing unsafe to allow)."""
+    holds a training config. Only built-in classes and ``custom_objects`` are instantiated,
+    and no module a file names is imported; ``safe_mode=False`` allows one thing more, as in
+    Keras 3: the Python lambda of a ``Lambda`` layer, saved as bytecode, is loaded (and so runs
+    code from the file)."""
+    from layerkit import config
     from layerkit.formats import legacy_h5
     from layerkit.formats.h5_safe import open_h5
     from layerkit.utils.object_registration import custom_object_scope
@@ -86,7 +89,8 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     if path.endswith(".keras"):
         raise NotImplementedError(f"Cannot load {path!r}: the .keras (zip) format is not "
                                   "supported; save models as .h5")
-    with open_h5(path) as sf, custom_object_scope(custom_objects):
+    with open_h5(path) as sf, custom_object_scope(custom_objects), \
+            config.safe_mode_scope(safe_mode):
         return legacy_h5.read_model(sf, custom_objects, compile)
 
 

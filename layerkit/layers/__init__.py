@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from layerkit.layers.core import Activation, Dense, Dropout, Flatten
+from layerkit.layers.core import Activation, Dense, Dropout, Flatten, Identity
 from layerkit.layers.input_layer import Input, InputLayer
 from layerkit.layers.layer import Layer
 from layerkit.utils.object_registration import custom_object_scope, custom_objects_in_scope
@@ -17,15 +17,27 @@ from layerkit.utils.object_registration import custom_object_scope, custom_objec
 # Class name -> module, for the layers not imported above.
 _LAZY = {
     **dict.fromkeys(["Reshape", "Permute", "RepeatVector"], "reshaping"),
+    **dict.fromkeys([f"{kind}{n}D" for kind in ("ZeroPadding", "Cropping", "UpSampling")
+                     for n in (1, 2, 3)], "spatial_reshaping"),
+    **dict.fromkeys(["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"], "activation"),
+    **dict.fromkeys(["GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
+                     "SpatialDropout2D", "SpatialDropout3D", "ActivityRegularization"],
+                    "regularization"),
+    "Lambda": "lambda_layer",
     **dict.fromkeys(["Conv1D", "Conv2D"], "convolutional"),
     **dict.fromkeys(["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
                      "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
                      "GlobalMaxPooling2D"], "pooling"),
     **dict.fromkeys(["SimpleRNN", "LSTM", "GRU"], "recurrent"),
     "Embedding": "embedding",
-    **dict.fromkeys(["BatchNormalization", "LayerNormalization"], "normalization"),
-    **dict.fromkeys(["Concatenate", "Add", "Multiply", "Average"], "merging"),
+    **dict.fromkeys(["BatchNormalization", "LayerNormalization", "GroupNormalization",
+                     "UnitNormalization"], "normalization"),
+    **dict.fromkeys(["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum",
+                     "Minimum", "Dot"], "merging"),
 }
+# Keras's functional forms of the merging layers (``layers.add([a, b])``).
+_FUNCTIONS = {name: "merging" for name in ("concatenate", "add", "subtract", "multiply",
+                                           "average", "maximum", "minimum", "dot")}
 # Keras's aliases.
 _ALIASES = {"MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
             "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
@@ -34,14 +46,16 @@ _ALIASES = {"MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
             "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
             "Convolution1D": "Conv1D", "Convolution2D": "Conv2D"}
 
-__all__ = sorted(["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer",
-                  "deserialize", "serialize", *_LAZY, *_ALIASES])
+__all__ = sorted(["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input",
+                  "InputLayer", "Layer", "deserialize", "serialize", *_LAZY, *_ALIASES,
+                  *_FUNCTIONS])
 
 
 def __getattr__(name: str) -> Any:
     name = _ALIASES.get(name, name)
-    if name in _LAZY:
-        module = importlib.import_module(f"layerkit.layers.{_LAZY[name]}")
+    module_name = _LAZY.get(name) or _FUNCTIONS.get(name)
+    if module_name:
+        module = importlib.import_module(f"layerkit.layers.{module_name}")
         return getattr(module, name)
     raise AttributeError(f"module 'layerkit.layers' has no attribute {name!r}")
 

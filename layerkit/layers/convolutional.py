@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from layerkit import activations, initializers, ops, regularizers
+from layerkit import activations, constraints, initializers, ops, regularizers
 from layerkit import backend as K
 from layerkit.graph import format_shape, window_output_size
 from layerkit.layers.layer import Layer
@@ -44,15 +44,16 @@ def standardize_padding(padding: Any, label: str, allowed: tuple[str, ...] = ("v
     return lowered
 
 
-def standardize_data_format(data_format: Any, label: str) -> str:
-    """``data_format`` resolved as Keras does (None: ``image_data_format()``). Only
+def standardize_data_format(data_format: Any, label: str, channels_first: bool = False) -> str:
+    """``data_format`` resolved as Keras does (None: ``image_data_format()``). Unless the layer
+    takes ``channels_first`` (layers that only move data along axes), only
     ``"channels_last"`` is supported: ``"channels_first"`` is a NotImplementedError."""
     value = K.image_data_format() if data_format is None else data_format
     value = value.lower() if isinstance(value, str) else value
     if value not in ("channels_last", "channels_first"):
         raise ValueError(f"{label}: data_format must be 'channels_last' or 'channels_first', "
                          f"got {data_format!r}")
-    if value == "channels_first":
+    if value == "channels_first" and not channels_first:
         raise NotImplementedError(f"{label}: data_format='channels_first' is not supported; "
                                   "layerkit layers are channels_last (batch, *spatial, channels)")
     return value
@@ -91,9 +92,7 @@ class BaseConv(Layer):
         label = self._label()
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{label}: filters must be a positive int, got {filters!r}")
-        check_unsupported(label, {"groups": (groups, 1),
-                                  "kernel_constraint": (kernel_constraint, None),
-                                  "bias_constraint": (bias_constraint, None)})
+        check_unsupported(label, {"groups": (groups, 1)})
         self.filters = filters
         self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", label)
         self.strides = normalize_tuple(strides, self.rank, "strides", label)
@@ -110,6 +109,8 @@ class BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _label(self) -> str:
         return f"{type(self).__name__} '{self.name}'"
@@ -121,9 +122,11 @@ class BaseConv(Layer):
                              f"{format_shape(input_shape)}")
         shape = (*self.kernel_size, int(input_shape[-1]), self.filters)
         self.kernel = self.add_weight(shape, self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = (self.add_weight((self.filters,), self.bias_initializer,
-                                     regularizer=self.bias_regularizer, name="bias")
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
         self.built = True
 
@@ -182,7 +185,8 @@ class BaseConv(Layer):
                 "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
                 "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
                 "activity_regularizer": _serialize_regularizer(self.activity_regularizer),
-                "kernel_constraint": None, "bias_constraint": None}
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Conv1D(BaseConv):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerkit import activations, initializers, ops, regularizers
+from layerkit import activations, constraints, initializers, ops, regularizers
 from layerkit import backend as K
 from layerkit.graph import format_shape
 
@@ -28,9 +28,7 @@ class Dense(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"Dense '{self.name}': units must be a positive int, got {units!r}")
-        check_unsupported(f"Dense '{self.name}'", {
-            "kernel_constraint": (kernel_constraint, None),
-            "bias_constraint": (bias_constraint, None), "lora_rank": (lora_rank, None),
+        check_unsupported(f"Dense '{self.name}'", {"lora_rank": (lora_rank, None),
             "lora_alpha": (lora_alpha, None), "quantization_config": (quantization_config, None)})
         self.units = units
         self.activation = activations.get(activation)
@@ -39,15 +37,19 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         if input_shape is None or len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(f"the last dimension of the inputs must be known, got "
                              f"{format_shape(input_shape)}")
         self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
         self.bias = (self.add_weight((self.units,), self.bias_initializer,
-                                     regularizer=self.bias_regularizer, name="bias")
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint, name="bias")
                      if self.use_bias else None)
         self.built = True
 
@@ -71,7 +73,8 @@ class Dense(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": None, "bias_constraint": None,
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
                 "quantization_config": None}
 
 
@@ -92,31 +95,64 @@ class Activation(Layer):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
+def noise_like(inputs: Any, noise_shape: Any, label: str) -> Any:
+    """A tensor whose run-time shape is ``noise_shape`` (Keras's: None or the inputs' size
+    for an axis that draws per entry, 1 for one that shares its draw): ``inputs`` cut to one
+    entry along the shared axes, for the core's random ops to take the shape of."""
+    if noise_shape is None:
+        return inputs
+    shape = inputs.shape
+    if len(noise_shape) != len(shape):
+        raise ValueError(f"{label}: noise_shape {tuple(noise_shape)} must have the inputs' rank "
+                         f"{len(shape)}, got inputs of shape {format_shape(shape)}")
+    index = []
+    for n, d in zip(noise_shape, shape):
+        if n is not None and n != 1 and (d is None or n != d):
+            raise ValueError(f"{label}: noise_shape {tuple(noise_shape)} does not broadcast to "
+                             f"inputs of shape {format_shape(shape)} (each entry None, 1 or the "
+                             "inputs' size)")
+        index.append(slice(0, 1) if n == 1 and d != 1 else slice(None))
+    return inputs[tuple(index)]
+
+
 class Dropout(Layer):
     """In training, zeroes each input with probability ``rate`` and scales the rest by
-    ``1 / (1 - rate)``; in inference, passes inputs through."""
+    ``1 / (1 - rate)``; in inference, passes inputs through. With ``noise_shape`` (e.g.
+    ``(None, 1, features)``) the axes of size 1 share one draw: whole slices are dropped."""
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1), got {rate!r}")
-        check_unsupported(f"Dropout '{self.name}'", {"noise_shape": (noise_shape, None)})
+        if isinstance(rate, bool) or not isinstance(rate, int | float) \
+                or not 0.0 <= float(rate) <= 1.0:
+            raise ValueError(f"{type(self).__name__} '{self.name}': rate must be a number in "
+                             f"[0, 1], got {rate!r}")
+        if noise_shape is not None and not isinstance(noise_shape, list | tuple):
+            raise ValueError(f"{type(self).__name__} '{self.name}': noise_shape must be a tuple, "
+                             f"got {noise_shape!r}")
         self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0.0:
             return inputs
-        keep = graph_random.random_bernoulli(inputs, p=1.0 - self.rate, dtype=inputs.dtype,
+        if self.rate == 1.0:
+            return inputs * 0.0
+        like = noise_like(inputs, self._noise_shape(inputs), f"Dropout '{self.name}'")
+        keep = graph_random.random_bernoulli(like, p=1.0 - self.rate, dtype=inputs.dtype,
                                              seed=self.seed)
         return inputs * keep * (1.0 / (1.0 - self.rate))
+
+    def _noise_shape(self, inputs: Any) -> Any:
+        return self.noise_shape
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
+        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": None}
+                "noise_shape": noise_shape}
 
 
 class Flatten(Layer):
@@ -146,3 +182,14 @@ class Flatten(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (a placeholder layer, e.g. where an architecture makes a
+    block optional)."""
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

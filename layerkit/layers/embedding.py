@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit import initializers, ops, regularizers
+from layerkit import constraints, initializers, ops, regularizers
 from layerkit.graph import dtypes
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
@@ -29,13 +29,13 @@ class Embedding(Layer):
         # mask_zero=True is refused: layerkit layers do not propagate masks.
         check_unsupported(label, {
             "mask_zero": (mask_zero, False),
-            "embeddings_constraint": (embeddings_constraint, None),
             "lora_rank": (lora_rank, None), "lora_alpha": (lora_alpha, None),
             "quantization_config": (quantization_config, None)})
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = False
         self._initial_weights = weights
 
@@ -43,6 +43,7 @@ class Embedding(Layer):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim),
                                           self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
+                                          constraint=self.embeddings_constraint,
                                           name="embeddings")
         self.built = True
         if self._initial_weights is not None:
@@ -64,7 +65,8 @@ class Embedding(Layer):
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "embeddings_constraint": None, "mask_zero": self.mask_zero,
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+                "mask_zero": self.mask_zero,
                 "quantization_config": None}
 
 

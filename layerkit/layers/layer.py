@@ -284,10 +284,8 @@ class Layer:
                    constraint: Any = None, aggregation: str = "none",
                    name: str | None = None) -> K.KerasVariable:
         """A new weight of this layer, initialized now (on the host, see ``initializers``)."""
-        from layerkit import initializers, regularizers
+        from layerkit import constraints, initializers, regularizers
 
-        if constraint is not None:
-            raise NotImplementedError(f"Layer '{self.name}': weight constraints are not supported")
         dtype = dtypes.as_dtype(dtype or self.dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtypes.is_floating(dtype) else "zeros"
@@ -295,6 +293,7 @@ class Layer:
         value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or f"variable_{len(self._weights)}"
         var = K.variable(value, name=f"{self.name}/{name}", dtype=dtype, trainable=trainable)
+        var.constraint = constraints.get(constraint)
         self._weights.append(var)
         if regularizer is not None:
             self._regularizers.append((var, regularizers.get(regularizer)))

@@ -1,10 +1,11 @@
-"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization``."""
+"""Normalization layers: ``BatchNormalization``, ``LayerNormalization``,
+``GroupNormalization`` and ``UnitNormalization``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from layerkit import initializers, ops, regularizers
+from layerkit import constraints, initializers, ops, regularizers
 from layerkit.graph import Tensor, format_shape
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
@@ -29,6 +30,21 @@ def _canonical_axes(axis: Any, rank: int) -> tuple[int, ...]:
 class _Normalization(Layer):
     """The ``gamma``/``beta`` parameters over ``self.axes``, and how they broadcast."""
 
+    def _take_param_arguments(self, epsilon: float, center: bool, scale: bool,
+                              beta_initializer: Any, gamma_initializer: Any,
+                              beta_regularizer: Any, gamma_regularizer: Any,
+                              beta_constraint: Any, gamma_constraint: Any) -> None:
+        """The arguments every normalization layer shares, resolved."""
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
     def _make_params(self, input_shape: Any) -> None:
         if input_shape is None:
             raise ValueError("the rank of the inputs must be known")
@@ -45,10 +61,12 @@ class _Normalization(Layer):
         self._broadcast_shape = None if trailing else tuple(
             input_shape[a] if a in self.axes else 1 for a in range(rank))
         self.gamma = (self.add_weight(param_shape, self.gamma_initializer,
-                                      regularizer=self.gamma_regularizer, name="gamma")
+                                      regularizer=self.gamma_regularizer,
+                                      constraint=self.gamma_constraint, name="gamma")
                       if self.scale else None)
         self.beta = (self.add_weight(param_shape, self.beta_initializer,
-                                     regularizer=self.beta_regularizer, name="beta")
+                                     regularizer=self.beta_regularizer,
+                                     constraint=self.beta_constraint, name="beta")
                      if self.center else None)
         self.param_shape = param_shape
 
@@ -86,7 +104,8 @@ class _Normalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": _serialize_regularizer(self.beta_regularizer),
                 "gamma_regularizer": _serialize_regularizer(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None}
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
 class BatchNormalization(_Normalization):
@@ -115,23 +134,17 @@ class BatchNormalization(_Normalization):
             axis = axis[0]  # Keras 2 files may hold [axis]
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise ValueError(f"{label}: axis must be an int, got {axis!r}")
-        check_unsupported(label, {"beta_constraint": (beta_constraint, None),
-                                  "gamma_constraint": (gamma_constraint, None),
-                                  "renorm": (renorm, False),
+        check_unsupported(label, {"renorm": (renorm, False),
                                   "renorm_clipping": (renorm_clipping, None),
                                   "renorm_momentum": (renorm_momentum, 0.99),
                                   "synchronized": (synchronized, False)})
         self.axis = axis
         self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self._take_param_arguments(epsilon, center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
     def build(self, input_shape: Any) -> None:
         self._make_params(input_shape)
@@ -178,18 +191,12 @@ class LayerNormalization(_Normalization):
                  gamma_constraint: Any = None, **kwargs):
         super().__init__(**kwargs)
         label = f"LayerNormalization '{self.name}'"
-        check_unsupported(label, {"rms_scaling": (rms_scaling, False),
-                                  "beta_constraint": (beta_constraint, None),
-                                  "gamma_constraint": (gamma_constraint, None)})
+        check_unsupported(label, {"rms_scaling": (rms_scaling, False)})
         self.axis = list(axis) if isinstance(axis, list | tuple) else axis
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
         self.rms_scaling = False
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self._take_param_arguments(epsilon, center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
 
     def build(self, input_shape: Any) -> None:
         self._make_params(input_shape)
@@ -206,4 +213,99 @@ class LayerNormalization(_Normalization):
                 **self._param_config()}
 
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+class UnitNormalization(Layer):
+    """Scales each sample to L2 norm 1 over ``axis`` (an int or a list of ints)."""
+
+    def __init__(self, axis: Any = -1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, list | tuple):
+            self.axis = list(axis)
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            self.axis = axis
+        else:
+            raise TypeError(f"UnitNormalization '{self.name}': axis must be an int or a list "
+                            f"of ints, got {axis!r}")
+
+    def call(self, inputs):
+        if inputs.shape is not None:
+            _canonical_axes(self.axis, len(inputs.shape))  # a clear error for a bad axis
+        return ops.normalize(inputs, axis=self.axis, order=2, epsilon=1e-12)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class GroupNormalization(_Normalization):
+    """Splits the channels (``axis``) into ``groups`` and normalizes each sample over each
+    group (its channels and every other non-batch axis), then scales and shifts per channel.
+    ``groups=1`` is layer normalization over all features; ``groups=-1`` (one channel a group)
+    instance normalization."""
+
+    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3,
+                 center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
+                 gamma_initializer: Any = "ones", beta_regularizer: Any = None,
+                 gamma_regularizer: Any = None, beta_constraint: Any = None,
+                 gamma_constraint: Any = None, **kwargs):
+        super().__init__(**kwargs)
+        label = f"GroupNormalization '{self.name}'"
+        if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0
+                                                                       and groups != -1):
+            raise ValueError(f"{label}: groups must be a positive int (or -1 for instance "
+                             f"normalization), got {groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"{label}: axis must be an int, got {axis!r}")
+        self.groups = groups
+        self.axis = axis
+        self._take_param_arguments(epsilon, center, scale, beta_initializer, gamma_initializer,
+                                   beta_regularizer, gamma_regularizer, beta_constraint,
+                                   gamma_constraint)
+
+    def build(self, input_shape: Any) -> None:
+        if input_shape is None or not -len(input_shape) <= self.axis < len(input_shape) \
+                or self.axis % len(input_shape) == 0:
+            raise ValueError(f"axis {self.axis} must name a non-batch axis of the inputs, got "
+                             f"shape {format_shape(input_shape)}")
+        channels = input_shape[self.axis]
+        if channels is None:
+            raise ValueError(f"the channel axis {self.axis} must have a known size, got inputs "
+                             f"of shape {format_shape(input_shape)}")
+        if self.groups == -1:
+            self.groups = channels
+        if channels % self.groups:
+            raise ValueError(f"groups={self.groups} must divide the {channels} channels (axis "
+                             f"{self.axis} of {format_shape(input_shape)})")
+        self._make_params(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        self._check(inputs)
+        rank = len(inputs.shape)
+        axis = self.axis % rank
+        dims = [ops.shape(inputs)[i] for i in range(rank)]
+        per_group = dims[axis] // self.groups
+        grouped = ops.reshape(inputs, (*dims[:axis], self.groups, per_group, *dims[axis + 1:]))
+        reduce = [i for i in range(1, rank + 1) if i != axis]
+        mean, variance = ops.moments(grouped, axes=reduce, keepdims=True)
+        params = [1] * (rank + 1)
+        params[axis], params[axis + 1] = self.groups, per_group
+        inv = ops.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * ops.reshape(self.gamma, params)
+        shift = -mean * inv
+        if self.beta is not None:
+            shift = shift + ops.reshape(self.beta, params)
+        return ops.reshape(grouped * inv + shift, dims)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "groups": self.groups, "axis": self.axis,
+                **self._param_config()}
+
+
+__all__ = ["BatchNormalization", "GroupNormalization", "LayerNormalization",
+           "UnitNormalization"]

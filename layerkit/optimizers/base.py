@@ -365,7 +365,8 @@ class Optimizer:
                 self._apply_weight_decay(trainable_variables, learning_rate)
                 for grad, variable in zip(grads, trainable_variables):
                     self.update_step(grad, variable, learning_rate)
-                updates = [assign(var, value) for var, value in self._pending.values()]
+                updates = [assign(var, _constrained(var, value))
+                           for var, value in self._pending.values()]
             finally:
                 self._pending = None
                 self._step_values.clear()
@@ -572,6 +573,13 @@ class Optimizer:
 
 
 # -- gradient clipping (generic; TF1's tf.clip_by_norm / tf.clip_by_global_norm are the same) ---
+def _constrained(variable: Variable, value: Tensor) -> Tensor:
+    """The value a step stores: the weight's constraint applied to its new value (Keras
+    projects a constrained weight after each update)."""
+    constraint = getattr(variable, "constraint", None)
+    return value if constraint is None else constraint(value)
+
+
 def clip_by_norm(values: Tensor, clip_norm: float) -> Tensor:
     """``values`` scaled down so that their L2 norm is at most ``clip_norm``."""
     l2norm = ops.sqrt(ops.sum(ops.square(values)))

@@ -73,3 +73,66 @@ def test_config_round_trip(keras):
         restored = keras.layers.deserialize(keras.layers.serialize(layer))
         assert type(restored) is type(layer) and restored.get_config() == layer.get_config()
     assert keras.layers.Concatenate(axis=1).get_config()["axis"] == 1
+
+
+def test_subtract_maximum_minimum(keras):
+    a, b, c = _arrays((4, 3), (4, 3), (4, 3))
+    np.testing.assert_allclose(keras.layers.Subtract()([a, b]), a - b, rtol=1e-6)
+    np.testing.assert_allclose(keras.layers.Maximum()([a, b, c]), np.maximum(np.maximum(a, b), c))
+    np.testing.assert_allclose(keras.layers.Minimum()([a, b]), np.minimum(a, b))
+    with pytest.raises(ValueError, match="Subtract 's' must be called on exactly 2 inputs, "
+                                         "got 3"):
+        keras.layers.Subtract(name="s")([keras.Input((3,))] * 3)
+
+
+@pytest.mark.parametrize("shapes, axes, subscripts", [
+    (((4, 3), (4, 3)), 1, "bi,bi->b"),
+    (((4, 2, 3), (4, 5, 3)), 2, "bnd,bmd->bnm"),
+    (((4, 3, 2), (4, 3, 5)), 1, "bdn,bdm->bnm"),
+    (((4, 2, 3), (4, 3, 5)), (2, 1), "bnd,bdm->bnm"),
+    (((4, 2, 3), (4, 3)), (2, 1), "bnd,bd->bn"),
+    (((4, 2, 3, 2), (4, 3, 6)), (2, 1), "bnde,bdm->bnem"),
+])
+def test_dot_is_a_batched_tensordot(keras, shapes, axes, subscripts):
+    x, y = _arrays(*shapes)
+    expected = np.einsum(subscripts, x, y)
+    if expected.ndim == 1:
+        expected = expected[:, None]  # Keras keeps a (batch, 1) result
+    layer = keras.layers.Dot(axes=axes)
+    np.testing.assert_allclose(layer([x, y]), expected, rtol=1e-5, atol=1e-6)
+    assert layer.compute_output_shape([(None, *s[1:]) for s in shapes]) == (None,
+                                                                             *expected.shape[1:])
+
+
+def test_dot_normalize_is_cosine_similarity(keras):
+    x, y = _arrays((5, 4), (5, 4))
+    cosine = np.sum(x * y, 1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
+    np.testing.assert_allclose(keras.layers.Dot(axes=1, normalize=True)([x, y]), cosine[:, None],
+                               rtol=1e-5)
+
+
+def test_dot_errors_name_the_layer_and_shapes(keras):
+    with pytest.raises(ValueError, match=r"Dot 'd': the contracted axes differ in size, 3 \(axis "
+                                         r"1 of \(None, 3\)\) vs 4"):
+        keras.layers.Dot(1, name="d")([keras.Input((3,)), keras.Input((4,))])
+    with pytest.raises(ValueError, match="axes 0 must name a non-batch axis"):
+        keras.layers.Dot(0)([keras.Input((3,)), keras.Input((3,))])
+    with pytest.raises(ValueError, match="axes must be an int or a pair of ints"):
+        keras.layers.Dot((1, 2, 3))
+
+
+def test_functional_forms(keras):
+    left, right = keras.Input((3,)), keras.Input((3,))
+    layers = keras.layers
+    outputs = [layers.add([left, right]), layers.subtract([left, right]),
+               layers.multiply([left, right]), layers.average([left, right]),
+               layers.maximum([left, right]), layers.minimum([left, right]),
+               layers.concatenate([left, right], axis=-1), layers.dot([left, right], axes=1)]
+    model = keras.Model([left, right], outputs)
+    a, b = _arrays((2, 3), (2, 3))
+    results = model.predict([a, b], verbose=0)
+    expected = [a + b, a - b, a * b, (a + b) / 2, np.maximum(a, b), np.minimum(a, b),
+                np.concatenate([a, b], -1), np.sum(a * b, 1, keepdims=True)]
+    for got, want in zip(results, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert layers.add([left, right], name="named")._keras_history[0].name == "named"

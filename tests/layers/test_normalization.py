@@ -174,3 +174,61 @@ def test_layer_norm_gradients_train(keras):
     model.fit(x, x[:, :1], batch_size=32, verbose=0)
     for old, new in zip(before, model.get_weights()):
         assert not np.allclose(old, new)
+
+
+def _group_norm(x, groups, axis, gamma, beta, epsilon):
+    """Group normalization in numpy: channels on ``axis`` split into ``groups``."""
+    moved = np.moveaxis(x, axis, -1)
+    shape = moved.shape
+    grouped = moved.reshape(*shape[:-1], groups, shape[-1] // groups)
+    reduce = (*range(1, grouped.ndim - 2), grouped.ndim - 1)
+    mean = grouped.mean(reduce, keepdims=True)
+    var = grouped.var(reduce, keepdims=True)
+    normed = ((grouped - mean) / np.sqrt(var + epsilon)).reshape(shape) * gamma + beta
+    return np.moveaxis(normed, -1, axis)
+
+
+@pytest.mark.parametrize("groups, axis, shape", [
+    (2, -1, (3, 5, 4)), (1, -1, (3, 6)), (-1, -1, (2, 3, 3, 4)), (3, 1, (2, 6, 4, 2)),
+])
+def test_group_normalization_against_numpy(keras, groups, axis, shape):
+    x = _data(shape)
+    layer = keras.layers.GroupNormalization(groups=groups, axis=axis, epsilon=1e-3)
+    layer(x)  # builds
+    channels = shape[axis]
+    rng = np.random.default_rng(4)
+    gamma, beta = (rng.normal(size=channels).astype("float32") for _ in range(2))
+    layer.set_weights([gamma, beta])
+    n_groups = channels if groups == -1 else groups
+    np.testing.assert_allclose(layer(x), _group_norm(x, n_groups, axis, gamma, beta, 1e-3),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_group_normalization_trains_with_unknown_batch(keras):
+    x = _data((16, 4, 6))
+    model = keras.Sequential([keras.Input((4, 6)), keras.layers.GroupNormalization(groups=3),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    y = x[:, :, :3].mean((1, 2))[:, None]
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_group_normalization_errors(keras):
+    with pytest.raises(ValueError, match="groups=4 must divide the 6 channels"):
+        keras.layers.GroupNormalization(groups=4)(keras.Input((3, 6)))
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        keras.layers.GroupNormalization(groups=0)
+
+
+def test_unit_normalization(keras):
+    x = _data((3, 4, 5))
+    np.testing.assert_allclose(keras.layers.UnitNormalization()(x),
+                               x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-5)
+    norms = np.sqrt((x ** 2).sum((1, 2), keepdims=True))
+    np.testing.assert_allclose(keras.layers.UnitNormalization(axis=[1, 2])(x), x / norms,
+                               rtol=1e-5)
+    np.testing.assert_array_equal(keras.layers.UnitNormalization()(np.zeros((1, 3), "float32")),
+                                  0.0)  # no division by zero
+    with pytest.raises(ValueError, match="axis 3 is out of range for inputs of rank 3"):
+        keras.layers.UnitNormalization(axis=3)(keras.Input((4, 5)))

@@ -643,7 +643,7 @@ def _dense_entry(config):
     return config["config"]["layers"][1]
 
 
-@pytest.mark.parametrize("class_name", ["Lambda", "os.system", "Evil", "builtins.eval"])
+@pytest.mark.parametrize("class_name", ["PythonFunction", "os.system", "Evil", "builtins.eval"])
 def test_a_config_naming_an_unknown_class_is_refused(keras, saved, tmp_path, class_name):
     config = _config(_build(keras, compiled=False))
     _dense_entry(config)["class_name"] = class_name
@@ -846,11 +846,11 @@ def test_no_attribute_of_a_file_switches_the_checks_off(keras, saved, tmp_path, 
 
 def test_safe_mode_false_does_not_allow_unknown_classes(keras, saved, tmp_path):
     config = _config(_build(keras, compiled=False))
-    _dense_entry(config)["class_name"] = "Lambda"
+    _dense_entry(config)["class_name"] = "EvalLayer"
     path = _with_model_config(saved, tmp_path, config)
     with h5py.File(path, "r+") as f:
         _switches(f)
-    with pytest.raises(ValueError, match="Unknown layer class 'Lambda'"):
+    with pytest.raises(ValueError, match="Unknown layer class 'EvalLayer'"):
         keras.models.load_model(path, safe_mode=False)
 
 
