@@ -117,6 +117,29 @@ def _record_update(update: Tensor) -> None:
         _sinks[-1].append(update)
 
 
+_weight_path: list[tuple[str, int]] = []  # (name, id of the owner)
+
+
+@contextlib.contextmanager
+def weight_path_scope(name: str, owner: Any = None) -> Iterator[None]:
+    """Inside, new weights sit under ``name/`` (a layer building or calling its sublayers:
+    ``multi_head_attention/query/kernel``, as Keras 3's variable paths). Re-entering the
+    scope of the innermost ``owner`` adds nothing (a build inside that layer's own call)."""
+    if owner is not None and _weight_path and _weight_path[-1][1] == id(owner):
+        yield
+        return
+    _weight_path.append((name, id(owner)))
+    try:
+        yield
+    finally:
+        _weight_path.pop()
+
+
+def weight_path() -> str:
+    """The path prefix of weights made here: ``"outer/inner/"`` or ``""``."""
+    return "".join(f"{name}/" for name, _ in _weight_path)
+
+
 def _builds_updates() -> bool:
     """Whether an assign now builds an op (a trace or a layer call) rather than storing."""
     return in_symbolic_scope() or bool(_sinks)

@@ -26,12 +26,7 @@ import numpy as np
 
 from layerkit import backend
 from layerkit.graph import dtypes
-from layerkit.utils.serialization import (
-    check_unsupported,
-    deserialize_object,
-    get_object,
-    serialize_object,
-)
+from layerkit.utils.serialization import deserialize_object, get_object, serialize_object
 
 __all__ = [
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
@@ -70,13 +65,19 @@ def _dtype(dtype: Any, *, floating: bool = False) -> np.dtype:
     return dtype
 
 
-def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
+def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
+                 output_axes: Sequence[int] | None = None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight shape, as Keras computes them.
 
-    Scalars: (1, 1); vectors: (n, n); matrices: (rows, cols); higher ranks are convolution
-    kernels ``(*kernel_size, in, out)``: each fan is times the receptive field size.
+    With ``input_axes`` and ``output_axes``: the products of those axes' sizes (an
+    ``EinsumDense`` kernel names them). Otherwise by layout: scalars (1, 1); vectors (n, n);
+    matrices (rows, cols); higher ranks are convolution kernels ``(*kernel_size, in, out)``:
+    each fan is times the receptive field size.
     """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (int(math.prod(shape[a] for a in input_axes)),
+                int(math.prod(shape[a] for a in output_axes)))
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -255,8 +256,10 @@ class VarianceScaling(RandomInitializer):
     ``mode``: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"`` (their mean). ``distribution``:
     ``"truncated_normal"`` (stddev ``sqrt(scale / n)`` after truncation at 2 stddevs),
     ``"untruncated_normal"``, or ``"uniform"`` on ``[-limit, limit]`` with
-    ``limit = sqrt(3 * scale / n)``. ``"normal"`` means ``"truncated_normal"``. Keras 3.15's
-    ``input_axes``/``output_axes`` (fans over chosen axes) are accepted only at None.
+    ``limit = sqrt(3 * scale / n)``. ``"normal"`` means ``"truncated_normal"``.
+    ``input_axes``/``output_axes`` (Keras 3.15): the fans are the sizes of those axes
+    (``EinsumDense`` sets them for its kernel); written in the config only when set, so
+    default configs stay loadable by older Keras 3 versions.
     """
 
     MODES = ("fan_in", "fan_out", "fan_avg")
@@ -265,9 +268,6 @@ class VarianceScaling(RandomInitializer):
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
                  distribution: str = "truncated_normal", seed: int | None = None,
                  input_axes: Any = None, output_axes: Any = None):
-        # Keras's fans over chosen axes: only the default (the layout rule above).
-        check_unsupported(type(self).__name__, {"input_axes": (input_axes, None),
-                                                "output_axes": (output_axes, None)})
         if not scale > 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in self.MODES:
@@ -282,11 +282,13 @@ class VarianceScaling(RandomInitializer):
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
+        self.input_axes = _axes(input_axes, "input_axes")
+        self.output_axes = _axes(output_axes, "output_axes")
         super().__init__(seed=seed)
 
     def __call__(self, shape: Any, dtype: Any = None) -> np.ndarray:
         shape, dtype = _shape(shape), _dtype(dtype, floating=True)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         rng = self._generator()
@@ -301,12 +303,36 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
-                "distribution": self.distribution}
+                "distribution": self.distribution, **self._axes_config()}
+
+    def _axes_config(self) -> dict[str, Any]:
+        if self.input_axes is None and self.output_axes is None:
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
+
+    def with_fan_axes(self, input_axes: Sequence[int], output_axes: Sequence[int]
+                      ) -> VarianceScaling:
+        """A copy (same seed) whose fans are the given axes of the shape."""
+        config = {**self.get_config(), "input_axes": list(input_axes),
+                  "output_axes": list(output_axes)}
+        return type(self).from_config(config)
+
+
+def _axes(value: Any, what: str) -> list[int] | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(a, int) and not isinstance(a, bool) for a in value):
+        raise ValueError(f"Argument `{what}` must be None or a list of ints. Received: "
+                         f"{what}={value!r}")
+    return list(value)
 
 
 class _FixedVarianceScaling(VarianceScaling):
-    """A named ``VarianceScaling`` whose only argument is ``seed`` (Keras's ``input_axes`` and
-    ``output_axes`` are accepted at their default, None, and not written)."""
+    """A named ``VarianceScaling`` whose only argument is ``seed`` (and Keras's ``input_axes``
+    and ``output_axes``, written only when set)."""
 
     SCALE, MODE, DISTRIBUTION = 1.0, "fan_in", "truncated_normal"
 
@@ -316,7 +342,7 @@ class _FixedVarianceScaling(VarianceScaling):
                          seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+        return {"seed": self.seed, **self._axes_config()}
 
 
 class GlorotUniform(_FixedVarianceScaling):

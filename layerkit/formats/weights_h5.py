@@ -10,6 +10,7 @@ are ``optimizer/vars``. Each ``vars`` group names its object in an attribute ``n
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterator
@@ -63,6 +64,55 @@ def _layer_entries(layer: Any, prefix: str) -> Iterator[tuple[str, str, list]]:
     else:
         yield f"{prefix}vars", layer.name, []
         yield f"{prefix}cell/vars", cell, own_variables(layer)
+    for attribute, child in _sublayers(layer):
+        if isinstance(child, list):
+            yield from _container_entries(child, f"{prefix}{attribute}/")
+        else:
+            yield from _layer_entries(child, f"{prefix}{attribute}/")
+
+
+def _container_entries(layers: list, prefix: str) -> Iterator[tuple[str, str, list]]:
+    """A list of sublayers, each under its snake-cased class name (``_1``... for repeats)."""
+    used: dict[str, int] = {}
+    for layer in layers:
+        base = _snake(type(layer).__name__)
+        count = used.get(base, 0)
+        used[base] = count + 1
+        yield from _layer_entries(layer, f"{prefix}{base if count == 0 else f'{base}_{count}'}/")
+
+
+@functools.cache
+def _base_attributes() -> frozenset[str]:
+    """What every layer has (never a sublayer): the names of a bare ``Layer``."""
+    from layerkit.layers import Layer
+
+    return frozenset(dir(Layer(name="weights_h5_probe")))
+
+
+def _sublayers(layer: Any) -> list[tuple[str, Any]]:
+    """``(attribute, layer or list of layers)`` for the sublayers a layer holds, in the order
+    Keras 3 walks them (public attributes, then private ones, each sorted by name); a layer
+    reachable under two names (a property over a private attribute) counts under the first."""
+    from layerkit.layers import Layer
+
+    names = sorted((n for n in dir(layer) if not n.startswith("__")
+                    and n not in _base_attributes()),
+                   key=lambda n: (n.startswith("_"), n))
+    seen: set[int] = {id(layer)}
+    found = []
+    for name in names:
+        try:
+            value = getattr(layer, name)
+        except Exception:  # a property that cannot be read now holds no sublayer
+            continue
+        if isinstance(value, Layer) and id(value) not in seen:
+            seen.add(id(value))
+            found.append((name, value))
+        elif isinstance(value, list | tuple) and value and all(
+                isinstance(v, Layer) for v in value) and not any(id(v) in seen for v in value):
+            seen.update(id(v) for v in value)
+            found.append((name, list(value)))
+    return found
 
 
 def _optimizer_of(model: Any) -> Any:

@@ -24,6 +24,9 @@ _LAZY = {
                      "SpatialDropout2D", "SpatialDropout3D", "ActivityRegularization"],
                     "regularization"),
     "Lambda": "lambda_layer",
+    "EinsumDense": "einsum_dense",
+    **dict.fromkeys(["Attention", "AdditiveAttention", "MultiHeadAttention",
+                     "GroupedQueryAttention"], "attention"),
     **dict.fromkeys(["Conv1D", "Conv2D"], "convolutional"),
     **dict.fromkeys(["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
                      "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
@@ -44,7 +47,8 @@ _ALIASES = {"MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
             "GlobalAvgPool1D": "GlobalAveragePooling1D",
             "GlobalAvgPool2D": "GlobalAveragePooling2D",
             "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
-            "Convolution1D": "Conv1D", "Convolution2D": "Conv2D"}
+            "Convolution1D": "Conv1D", "Convolution2D": "Conv2D",
+            "GroupQueryAttention": "GroupedQueryAttention"}
 
 __all__ = sorted(["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input",
                   "InputLayer", "Layer", "deserialize", "serialize", *_LAZY, *_ALIASES,

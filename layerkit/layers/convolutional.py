@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from layerkit import activations, constraints, initializers, ops, regularizers
+from layerkit import activations, ops, regularizers
 from layerkit import backend as K
 from layerkit.graph import format_shape, window_output_size
+from layerkit.layers.kernel_arguments import kernel_config, take_kernel_arguments
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -105,12 +106,8 @@ class BaseConv(Layer):
         self.groups = 1
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        take_kernel_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer,
+                              bias_regularizer, kernel_constraint, bias_constraint)
 
     def _label(self) -> str:
         return f"{type(self).__name__} '{self.name}'"
@@ -179,14 +176,8 @@ class BaseConv(Layer):
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
                 "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-                "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
-                "activity_regularizer": _serialize_regularizer(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias, **kernel_config(self),
+                "activity_regularizer": _serialize_regularizer(self.activity_regularizer)}
 
 
 class Conv1D(BaseConv):

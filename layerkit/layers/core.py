@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerkit import activations, constraints, initializers, ops, regularizers
+from layerkit import activations, ops
 from layerkit import backend as K
 from layerkit.graph import format_shape
 
 # Dropout masks still come from the core's stateful Bernoulli op (new per program run);
 # moving them onto keras.random's SeedGenerator changes what a resumed run reproduces.
 from layerkit.graph import ops as graph_random
+from layerkit.layers.kernel_arguments import kernel_config, take_kernel_arguments
 from layerkit.layers.layer import Layer
 from layerkit.utils.serialization import check_unsupported
 
@@ -33,12 +34,8 @@ class Dense(Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        take_kernel_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer,
+                              bias_regularizer, kernel_constraint, bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         if input_shape is None or len(input_shape) < 1 or input_shape[-1] is None:
@@ -69,13 +66,7 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None}
+                **kernel_config(self), "quantization_config": None}
 
 
 class Activation(Layer):

@@ -179,6 +179,10 @@ class Layer:
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs) -> Any:
+        if not args and "inputs" not in kwargs:  # all by keyword: mha(query=q, value=v)
+            first = next(iter(inspect.signature(self.call).parameters), None)
+            if first in kwargs:
+                args = (kwargs.pop(first),)
         inputs = args[0] if args else kwargs.get("inputs")
         if not _any_symbolic(inputs):
             return self._call_on_values(*args, **kwargs)
@@ -191,7 +195,7 @@ class Layer:
         # while a program is traced, variable assigns it makes are stored with the program.
         sink = _context.updates if not _context.recording else []
         with graph.as_default(), graph.name_scope(self.name), K.symbolic_scope(), \
-                K.collecting_updates(sink):
+                K.collecting_updates(sink), self._sublayer_scope():
             call_args = (self._autocast(args[0]), *args[1:]) if args else args
             outputs = self.call(*call_args, **call_kwargs)
             outputs = _distinct_from_inputs(outputs, args)
@@ -236,10 +240,17 @@ class Layer:
         return pack_sequence_as(inputs, [ops.cast(t, self.dtype) if c else t
                                          for t, c in zip(flat, cast)])
 
+    def _sublayer_scope(self) -> contextlib.AbstractContextManager:
+        """Where sublayers this layer builds put their weights: under its own path (a model's
+        layers are its layers, at the top)."""
+        return (contextlib.nullcontext() if self._is_model
+                else K.weight_path_scope(self.name, owner=self))
+
     def _build_for(self, inputs: Any) -> None:
         shapes = _shapes_of(inputs)
         graph = K.get_graph()
-        with graph.as_default(), graph.name_scope(None):
+        self.__dict__.setdefault("_weight_prefix", K.weight_path())
+        with graph.as_default(), graph.name_scope(None), self._sublayer_scope():
             try:
                 self.build(shapes)
             except (ValueError, TypeError) as error:
@@ -262,18 +273,29 @@ class Layer:
         the batch size, and run by the one eager runner in the Keras graph; state updates the
         call makes (batch-norm statistics, ``assign_add``) apply now."""
         flat = flatten(inputs)
-        arrays = [_value_array(a) for a in flat]
+        # Arrays among the other arguments (``mha(query, value)``, ``mask=``) are fed too;
+        # anything else (flags, numbers) is part of the cache key.
+        extra = flatten((args, kwargs))
+        fed = [i for i, leaf in enumerate(extra) if _is_array(leaf)]
+        arrays = [_value_array(a) for a in flat] + [_value_array(extra[i]) for i in fed]
         training = bool(kwargs.get("training"))
         traced_updates: list[Tensor] = []
 
         def build(*feeds: Tensor) -> Any:
+            leaves = list(extra)
+            for i, feed in zip(fed, feeds[len(flat):]):
+                leaves[i] = feed
+            rest, rest_kwargs = pack_sequence_as((args, kwargs), leaves)
             with tracing(training=training) as traced:
-                out = self(pack_sequence_as(inputs, list(feeds)), *args, **kwargs)
+                out = self(pack_sequence_as(inputs, list(feeds[:len(flat)])), *rest,
+                           **rest_kwargs)
             traced_updates[:] = traced.updates
             return out
 
         structure = eager.freeze(pack_sequence_as(inputs, [0] * len(flat)))
-        key = ("call", structure, eager.freeze(args), eager.freeze(kwargs))
+        skeleton = pack_sequence_as((args, kwargs), [
+            ("fed", i) if i in fed else leaf for i, leaf in enumerate(extra)])
+        key = ("call", structure, eager.freeze(skeleton))
         values = eager.run(key, build, arrays, eager.object_cache(self),
                            updates=lambda: traced_updates, keras_graph=True)
         return eager.as_eager_result(values)
@@ -292,7 +314,11 @@ class Layer:
         shape = tuple(int(d) for d in (shape or ()))
         value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or f"variable_{len(self._weights)}"
-        var = K.variable(value, name=f"{self.name}/{name}", dtype=dtype, trainable=trainable)
+        prefix = self.__dict__.get("_weight_prefix")
+        if prefix is None:  # built directly, by a parent's build or by the user
+            prefix = self.__dict__["_weight_prefix"] = K.weight_path()
+        var = K.variable(value, name=f"{prefix}{self.name}/{name}", dtype=dtype,
+                         trainable=trainable)
         var.constraint = constraints.get(constraint)
         self._weights.append(var)
         if regularizer is not None:
@@ -527,6 +553,12 @@ def _placeholder_like(shape: Any, dtype: str) -> Any:
     if isinstance(shape, list):
         return [_placeholder_like(s, dtype) for s in shape]
     return placeholder(dtype, shape)
+
+
+def _is_array(value: Any) -> bool:
+    """An array value an eager call feeds (not a Python number, flag or string)."""
+    return isinstance(value, np.ndarray | K.KerasVariable) or (
+        hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"))
 
 
 def _value_array(value: Any) -> np.ndarray:

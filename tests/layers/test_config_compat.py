@@ -32,6 +32,8 @@ class Case:
     int_inputs: bool = False
     legacy: bool = False  # Keras loads our config through its legacy (HDF5) path
     extra_keys: set[str] = field(default_factory=set)  # ours, not written by Keras
+    spread: bool = False  # the inputs are separate arguments: layer(query, value)
+    call_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. use_causal_mask
 
 
 CASES = [
@@ -147,13 +149,52 @@ CASES = [
                                                               "max_value": 2.0,
                                                               "rate": 0.5}}},
          (2, 3), int_inputs=True),
+    Case("einsum_dense", "EinsumDense", {"equation": "ab,bc->ac", "output_shape": 4,
+                                         "bias_axes": "c"}, (2, 3)),
+    Case("einsum_dense_heads", "EinsumDense", {"equation": "abc,cde->abde",
+                                               "output_shape": [None, 2, 3],
+                                               "bias_axes": "de", "activation": "relu"},
+         (2, 4, 5)),
+    Case("einsum_dense_ellipsis", "EinsumDense", {"equation": "...b,bc->...c",
+                                                  "output_shape": [3]}, (2, 4, 5)),
+    Case("einsum_dense_right", "EinsumDense", {"equation": "ab...,bc->ac...",
+                                               "output_shape": [3], "bias_axes": "c"},
+         (2, 4, 5)),
+    Case("attention", "Attention", {}, [(2, 4, 3), (2, 5, 3)]),
+    Case("attention_scaled_key", "Attention", {"use_scale": True, "dropout": 0.2},
+         [(2, 4, 3), (2, 5, 2), (2, 5, 3)]),
+    Case("attention_concat", "Attention", {"score_mode": "concat", "use_scale": True},
+         [(2, 4, 3), (2, 5, 3)]),
+    Case("attention_causal", "Attention", {}, [(2, 4, 3), (2, 4, 3)],
+         call_kwargs={"use_causal_mask": True}),
+    Case("additive_attention", "AdditiveAttention", {}, [(2, 4, 3), (2, 5, 3)]),
+    Case("multi_head_attention", "MultiHeadAttention", {"num_heads": 2, "key_dim": 3},
+         [(2, 4, 5), (2, 6, 5)], spread=True),
+    Case("multi_head_attention_options", "MultiHeadAttention",
+         {"num_heads": 3, "key_dim": 2, "value_dim": 4, "use_bias": False,
+          "output_shape": [7], "dropout": 0.1}, [(2, 4, 5), (2, 6, 3), (2, 6, 2)],
+         spread=True, call_kwargs={"return_attention_scores": True}),
+    Case("multi_head_attention_causal", "MultiHeadAttention", {"num_heads": 2, "key_dim": 2},
+         [(2, 5, 4), (2, 5, 4)], spread=True, call_kwargs={"use_causal_mask": True}),
+    Case("multi_head_attention_2d", "MultiHeadAttention",
+         {"num_heads": 2, "key_dim": 2, "attention_axes": [1, 2]},
+         [(2, 3, 4, 5), (2, 3, 4, 5)], spread=True),
+    Case("group_query_attention", "GroupQueryAttention",
+         {"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 2},
+         [(2, 4, 5), (2, 6, 5)], spread=True, call_kwargs={"return_attention_scores": True}),
+    Case("group_query_attention_causal", "GroupQueryAttention",
+         {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1, "use_bias": False,
+          "dropout": 0.2}, [(2, 5, 4), (2, 5, 4), (2, 5, 3)], spread=True,
+         call_kwargs={"use_causal_mask": True}),
     Case("input_layer", "InputLayer", {"shape": [3, 2]}),
     Case("input_layer_int", "InputLayer", {"batch_shape": [5, 3], "dtype": "int32"}),
 ]
 for _case in CASES:
     _case.kwargs["name"] = f"case_{_case.id}"
 # Layers whose arguments a JSON case cannot hold, and where they are compared with Keras.
-TESTED_ELSEWHERE = {"Lambda": "tests/layers/test_lambda_layer.py (a function argument)"}
+TESTED_ELSEWHERE = {"Lambda": "tests/layers/test_lambda_layer.py (a function argument)",
+                    "GroupedQueryAttention": "the group_query_attention cases (Keras exports "
+                                             "the class as GroupQueryAttention)"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -183,8 +224,12 @@ def test_every_built_in_layer_has_a_case():
     assert classes <= {case.cls for case in CASES} | set(TESTED_ELSEWHERE)
 
 
-def _build_with_weights(layer: Any, x: Any, seed: int = 0) -> list[np.ndarray]:
-    layer(x)  # builds
+def _call(layer: Any, x: Any, case: Case) -> Any:
+    return layer(*x, **case.call_kwargs) if case.spread else layer(x, **case.call_kwargs)
+
+
+def _build_with_weights(layer: Any, x: Any, case: Case, seed: int = 0) -> list[np.ndarray]:
+    _call(layer, x, case)  # builds
     rng = np.random.default_rng(seed)
     weights = [rng.uniform(0.2, 1.0, w.shape).astype(w.dtype) for w in layer.get_weights()]
     layer.set_weights(weights)
@@ -203,10 +248,10 @@ def test_our_config_round_trips(keras, case):
     if case.inputs is None:
         return
     x = _inputs(case)
-    weights = _build_with_weights(layer, x)
-    clone(x)
+    weights = _build_with_weights(layer, x, case)
+    _call(clone, x, case)
     clone.set_weights(weights)
-    for a, b in zip(_as_list(layer(x)), _as_list(clone(x))):
+    for a, b in zip(_as_list(_call(layer, x, case)), _as_list(_call(clone, x, case))):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
@@ -271,16 +316,24 @@ def test_unsupported_non_default_values_are_refused(keras, cls, kwargs, argument
         getattr(keras.layers, cls).from_config({**kwargs, "name": "x"})
 
 
-def test_initializer_fan_axes_are_accepted_only_at_none():
+def test_initializer_fan_axes():
     from layerkit import initializers
 
     config = {"class_name": "GlorotUniform",
               "config": {"seed": 3, "input_axes": None, "output_axes": None}}
-    assert initializers.deserialize(config).get_config() == {"seed": 3}
-    with pytest.raises(NotImplementedError, match="GlorotUniform: input_axes=\\[0\\]"):
-        initializers.deserialize({**config, "config": {"input_axes": [0]}})
-    with pytest.raises(NotImplementedError, match="VarianceScaling: output_axes=\\[1\\]"):
-        initializers.VarianceScaling(output_axes=[1])
+    assert initializers.deserialize(config).get_config() == {"seed": 3}  # unset: not written
+    axes = {"seed": 3, "input_axes": [0], "output_axes": [1, 2]}
+    glorot = initializers.deserialize({**config, "config": axes})
+    assert glorot.get_config() == axes
+    # fans (4, 2 * 5): glorot's limit sqrt(6 / (fan_in + fan_out)) with those fans
+    values = glorot((4, 2, 5))
+    assert np.abs(values).max() <= np.sqrt(6 / 14) and np.abs(values).max() > 0.8 * np.sqrt(6 / 14)
+    assert initializers.compute_fans((4, 2, 5), [0], [1, 2]) == (4, 10)
+    assert initializers.compute_fans((4, 2, 5)) == (8, 20)  # by layout: a 1-D conv kernel
+    same = initializers.GlorotUniform(seed=3).with_fan_axes([0], [1, 2])
+    np.testing.assert_array_equal(same((4, 2, 5)), values)
+    with pytest.raises(ValueError, match="`input_axes` must be None or a list of ints"):
+        initializers.VarianceScaling(input_axes="a")
 
 
 def test_keras3_layer_entries_deserialize(keras):
@@ -388,6 +441,11 @@ def load(cls, config, legacy):
     from keras.src.legacy.saving import saving_utils
     return saving_utils.model_from_config({"class_name": cls.__name__, "config": config})
 
+def call(layer, x, case):
+    if case["spread"]:
+        return layer(*x, **case["call_kwargs"])
+    return layer(x, **case["call_kwargs"])
+
 def run(case):
     cls = getattr(keras.layers, case["cls"])
     record = {}
@@ -400,16 +458,16 @@ def run(case):
         return record
     x = [np.asarray(v, "float32") for v in x] if case["multi"] else np.asarray(
         x, "int32" if case["int"] else "float32")
-    reference(x)
+    call(reference, x, case)
     rng = np.random.default_rng(0)
     weights = [rng.uniform(0.2, 1.0, np.shape(w)).astype("float32")
                for w in reference.get_weights()]
     reference.set_weights(weights)
     record["weights"] = [w.tolist() for w in weights]
-    record["output"] = flat(reference(x))
-    theirs(x)
+    record["output"] = flat(call(reference, x, case))
+    call(theirs, x, case)
     theirs.set_weights(weights)
-    record["output_from_ours"] = flat(theirs(x))
+    record["output_from_ours"] = flat(call(theirs, x, case))
     return record
 
 results = {}
@@ -437,6 +495,7 @@ def keras_results(keras3) -> dict[str, Any]:
         payload.append({"id": case.id, "cls": case.cls, "kwargs": case.kwargs,
                         "ours": _jsonable(ours), "legacy": case.legacy,
                         "multi": isinstance(x, list), "int": case.int_inputs,
+                        "spread": case.spread, "call_kwargs": case.call_kwargs,
                         "x": None if x is None else _jsonable(
                             [v.tolist() for v in x] if isinstance(x, list) else x.tolist())})
     K.clear_session()
@@ -479,8 +538,8 @@ def test_our_config_has_the_keys_keras_writes(keras, keras_results, case):
     record = _record(keras_results, case)
     ours = _jsonable(getattr(keras.layers, case.cls)(**case.kwargs).get_config())
     diff = _key_differences(ours, record["config"])
-    # Keras 3.15's fan axes of the VarianceScaling initializers are not supported (accepted
-    # at None) nor written, so files stay loadable by older Keras 3 versions.
+    # Keras 3.15 writes the fan axes of the VarianceScaling initializers even when unset;
+    # layerkit writes them only when set, so its files stay loadable by older Keras 3.
     diff = {d for d in diff if not d.endswith(("input_axes", "output_axes"))}
     assert diff == case.extra_keys
 
@@ -498,10 +557,10 @@ def test_keras_config_loads_here_and_behaves_the_same(keras, keras_results, case
     if case.inputs is None:
         return
     x = _inputs(case)
-    layer(x)
+    _call(layer, x, case)
     assert [w.shape for w in layer.get_weights()] == [np.shape(w) for w in record["weights"]]
     layer.set_weights(record["weights"])
-    outputs = _as_list(layer(x))
+    outputs = _as_list(_call(layer, x, case))
     assert len(outputs) == len(record["output"])
     for ours, theirs in zip(outputs, record["output"]):
         np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6)
@@ -517,9 +576,9 @@ def test_our_config_loads_in_keras_and_behaves_the_same(keras, keras_results, ca
         return
     layer = getattr(keras.layers, case.cls)(**case.kwargs)
     x = _inputs(case)
-    layer(x)
+    _call(layer, x, case)
     layer.set_weights(record["weights"])
-    outputs = _as_list(layer(x))
+    outputs = _as_list(_call(layer, x, case))
     assert len(outputs) == len(record["output_from_ours"])
     for ours, theirs in zip(outputs, record["output_from_ours"]):
         np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6)
