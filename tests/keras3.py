@@ -44,8 +44,9 @@ def run_keras(code: str, cwd: str | os.PathLike | None = None, timeout: float = 
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
     source = _PRELUDE + textwrap.dedent(code)
-    done = subprocess.run([sys.executable, "-c", source], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    # The code goes in on stdin: a payload of test data can pass the command-line limit.
+    done = subprocess.run([sys.executable, "-"], input=source, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(f"Keras 3 child process failed (exit {done.returncode}):\n"
                              f"{done.stderr[-4000:]}")

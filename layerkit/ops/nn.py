@@ -1,9 +1,8 @@
 """Keras 3's neural-network ops (``keras.ops.nn``): activations, one-hot encodings,
 cross-entropies, convolution and pooling, moments and normalization.
 
-Inputs are channels-last (``data_format="channels_last"``, the only layout the core's
-convolutions take). Transposed, depthwise and separable convolutions are not here yet: the core
-has no op for them (``docs/ops.md`` lists what is missing).
+Convolution and pooling take ``data_format="channels_first"`` too: the core computes
+channels-last, so such inputs are transposed in and the outputs back (a transpose each way).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "celu",
-    "conv",
+    "conv", "conv_transpose", "depthwise_conv", "separable_conv",
     "dot_product_attention",
     "elu",
     "gelu",
@@ -295,38 +294,118 @@ def _same_shape(what: str, a: Tensor, b: Tensor) -> None:
 
 
 # -- convolution and pooling ------------------------------------------------------------------
-def _channels_last(data_format: str | None, what: str) -> None:
+def _channels_first(data_format: str | None, what: str) -> bool:
     fmt = data_format or K.image_data_format()
-    if fmt != "channels_last":
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"ops.{what}: data_format must be 'channels_last' or "
+                         f"'channels_first', got {fmt!r}")
+    return fmt == "channels_first"
+
+
+def _channels_last(data_format: str | None, what: str) -> None:
+    """For ops that compute channels_last only (``ops.image``)."""
+    if _channels_first(data_format, what):
         raise ValueError(f"ops.{what}: layerkit computes channels_last only, got "
-                         f"data_format={fmt!r}")
+                         "data_format='channels_first'")
+
+
+def _last(x: Tensor, first: bool) -> Tensor:
+    """``(batch, channels, *spatial)`` to ``(batch, *spatial, channels)`` when ``first``."""
+    rank = len(x.shape)
+    return graph_ops.transpose(x, (0, *range(2, rank), 1)) if first else x
+
+
+def _back(y: Tensor, first: bool) -> Tensor:
+    rank = len(y.shape)
+    return graph_ops.transpose(y, (0, rank - 1, *range(1, rank - 1))) if first else y
+
+
+def _spatial_input(inputs: Any, what: str, data_format: str | None) -> tuple[Tensor, bool]:
+    x = float_tensor(inputs)
+    if x.shape is None or len(x.shape) < 3:
+        raise ValueError(f"ops.{what}: inputs must be (batch, *spatial, channels), got shape "
+                         f"{None if x.shape is None else tuple(x.shape)}")
+    first = _channels_first(data_format, what)
+    return _last(x, first), first
 
 
 @keras_op("inputs", "kernel")
 def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
          data_format: str | None = None, dilation_rate: Any = 1) -> Any:
     """N-D cross-correlation of ``inputs`` ``(batch, *spatial, channels)`` with ``kernel``
-    ``(*kernel_size, in_channels, out_channels)``."""
-    _channels_last(data_format, "conv")
-    x = float_tensor(inputs)
-    return graph_ops.conv(x, tensor(kernel, x.dtype), strides=strides, padding=padding,
-                          dilation_rate=dilation_rate)
+    ``(*kernel_size, in_channels // groups, out_channels)``; as in Keras, the group count is
+    the inputs' channels over the kernel's (a grouped convolution when it is above 1)."""
+    x, first = _spatial_input(inputs, "conv", data_format)
+    k = tensor(kernel, x.dtype)
+    groups = 1
+    if x.shape[-1] is not None and k.shape is not None and k.shape[-2]:
+        if x.shape[-1] % k.shape[-2]:
+            raise ValueError(f"ops.conv: the inputs' {x.shape[-1]} channels are not a multiple "
+                             f"of the kernel's {k.shape[-2]} input channels (kernel shape "
+                             f"{tuple(k.shape)})")
+        groups = x.shape[-1] // k.shape[-2]
+    return _back(graph_ops.conv(x, k, strides=strides, padding=padding,
+                                dilation_rate=dilation_rate, groups=groups), first)
+
+
+@keras_op("inputs", "kernel")
+def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   data_format: str | None = None, dilation_rate: Any = 1) -> Any:
+    """Each input channel convolved with its own ``depth_multiplier`` filters: ``kernel`` is
+    ``(*kernel_size, in_channels, depth_multiplier)``, the output has
+    ``in_channels * depth_multiplier`` channels (channel ``c`` gives outputs
+    ``c * depth_multiplier ...``)."""
+    x, first = _spatial_input(inputs, "depthwise_conv", data_format)
+    k = tensor(kernel, x.dtype)
+    if k.shape is None or None in k.shape:
+        raise ValueError("ops.depthwise_conv: the kernel's shape must be known")
+    channels, multiplier = k.shape[-2], k.shape[-1]
+    grouped = graph_ops.reshape(k, (*k.shape[:-2], 1, channels * multiplier))
+    return _back(graph_ops.conv(x, grouped, strides=strides, padding=padding,
+                                dilation_rate=dilation_rate, groups=channels), first)
+
+
+@keras_op("inputs", "depthwise_kernel", "pointwise_kernel")
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                   padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Any:
+    """A depthwise convolution, then a pointwise (1x1) one: ``pointwise_kernel`` is
+    ``(1, ..., 1, in_channels * depth_multiplier, filters)``."""
+    first = _channels_first(data_format, "separable_conv")
+    depthwise = depthwise_conv(inputs, depthwise_kernel, strides=strides, padding=padding,
+                               data_format="channels_last" if not first else data_format,
+                               dilation_rate=dilation_rate)
+    return conv(depthwise, pointwise_kernel, strides=1, padding="valid",
+                data_format="channels_last" if not first else data_format)
+
+
+@keras_op("inputs", "kernel")
+def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1) -> Any:
+    """N-D transposed convolution: ``kernel`` is ``(*kernel_size, out_channels,
+    in_channels)``; output sizes as Keras's ``Conv*DTranspose`` (``output_padding`` adds
+    positions)."""
+    x, first = _spatial_input(inputs, "conv_transpose", data_format)
+    return _back(graph_ops.conv_transpose(x, tensor(kernel, x.dtype), strides=strides,
+                                          padding=padding, output_padding=output_padding,
+                                          dilation_rate=dilation_rate), first)
 
 
 @keras_op("inputs")
 def max_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
              data_format: str | None = None) -> Any:
     """The largest value of each window (``strides`` default to ``pool_size``)."""
-    _channels_last(data_format, "max_pool")
-    return graph_ops.max_pool(float_tensor(inputs), pool_size, strides, padding)
+    x, first = _spatial_input(inputs, "max_pool", data_format)
+    return _back(graph_ops.max_pool(x, pool_size, strides, padding), first)
 
 
 @keras_op("inputs")
 def average_pool(inputs: Any, pool_size: Any, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None) -> Any:
     """The mean of each window (``strides`` default to ``pool_size``)."""
-    _channels_last(data_format, "average_pool")
-    return graph_ops.avg_pool(float_tensor(inputs), pool_size, strides, padding)
+    x, first = _spatial_input(inputs, "average_pool", data_format)
+    return _back(graph_ops.avg_pool(x, pool_size, strides, padding), first)
 
 
 # -- statistics and normalization -------------------------------------------------------------

@@ -202,12 +202,150 @@ def test_kernel_larger_than_the_input_is_refused(keras):
     (dict(padding="full"), ValueError, "padding must be one of 'valid', 'same', got 'full'"),
     (dict(padding="causal"), ValueError, "padding must be one of 'valid', 'same'"),
     (dict(strides=2, dilation_rate=2), ValueError, "strides .* together with dilation_rate"),
-    (dict(data_format="channels_first"), NotImplementedError, "channels_first"),
     (dict(data_format="nhwc"), ValueError, "data_format must be"),
-    (dict(groups=2), NotImplementedError, "groups=2 is not supported"),
+    (dict(groups=3), ValueError, r"filters \(4\) must be a multiple of groups \(3\)"),
+    (dict(groups=0), ValueError, "groups must be a positive int"),
     (dict(kernel_constraint="no_such"), ValueError, "Could not interpret constraint"),
 ])
 def test_bad_arguments_are_refused(keras, kwargs, error, match):
     args = {"filters": 4, "kernel_size": 3, **kwargs}
     with pytest.raises(error, match=f"(Conv2D 'conv.*': )?.*{match}"):
         keras.layers.Conv2D(**args)
+
+
+# -- the rest of the family: groups, 3-D, transposed, depthwise, separable, channels_first ------
+def _weights_for(layer, seed=1):
+    weights = [_random(w.shape, seed + i) for i, w in enumerate(layer.get_weights())]
+    layer.set_weights(weights)
+    return weights
+
+
+def _grouped_reference(x, kernel, bias, groups, **geometry):
+    c, o = x.shape[-1] // groups, kernel.shape[-1] // groups
+    out = np.concatenate([conv_reference(x[..., g * c:(g + 1) * c], kernel[..., g * o:(g + 1) * o],
+                                         None, **geometry) for g in range(groups)], -1)
+    return out + bias
+
+
+def test_conv_groups(keras):
+    x = _random((2, 6, 5, 4), 0)
+    layer = keras.layers.Conv2D(6, 3, groups=2, padding="same")
+    layer(x)
+    kernel, bias = _weights_for(layer)
+    assert kernel.shape == (3, 3, 2, 6)
+    np.testing.assert_allclose(layer(x), _grouped_reference(
+        x, kernel, bias, 2, strides=(1, 1), padding="same", dilation=(1, 1)), rtol=1e-4,
+        atol=1e-4)
+
+
+def test_conv3d(keras):
+    x = _random((2, 4, 5, 3, 2), 0)
+    layer = keras.layers.Conv3D(3, (2, 3, 2), strides=(1, 2, 1))
+    layer(x)
+    kernel, bias = _weights_for(layer)
+    np.testing.assert_allclose(layer(x), conv_reference(x, kernel, bias, (1, 2, 1), "valid",
+                                                        (1, 1, 1)), rtol=1e-4, atol=1e-4)
+
+
+def _transpose_reference(y, kernel, bias, strides, padding):
+    """The adjoint of the convolution with this kernel (in/out channels swapped), on Keras's
+    output sizes: ``<conv_transpose(y), x> == <y, conv(x)>`` for every x."""
+    n = kernel.ndim - 2
+    ks = kernel.shape[:n]
+    sizes = [d * s + (max(k - s, 0) if padding == "valid" else 0)
+             for d, s, k in zip(y.shape[1:-1], strides, ks)]
+    before = [0] * n
+    if padding == "same":
+        before = [max((d - 1) * s + k - size, 0) // 2
+                  for d, s, k, size in zip(y.shape[1:-1], strides, ks, sizes)]
+    out = np.zeros((y.shape[0], *sizes, kernel.shape[-2]))
+    for pos in itertools.product(*map(range, y.shape[1:-1])):
+        for tap in itertools.product(*map(range, ks)):
+            at = [p * s + t - b for p, s, t, b in zip(pos, strides, tap, before)]
+            if all(0 <= a < size for a, size in zip(at, sizes)):
+                out[(slice(None), *at)] += y[(slice(None), *pos)] @ kernel[tap].T
+    return out + bias
+
+
+@pytest.mark.parametrize("cls, x_shape, kwargs", [
+    ("Conv1DTranspose", (2, 5, 3), dict(filters=2, kernel_size=3, strides=2)),
+    ("Conv2DTranspose", (2, 3, 4, 2), dict(filters=3, kernel_size=3, strides=2,
+                                            padding="same")),
+    ("Conv2DTranspose", (1, 3, 3, 2), dict(filters=2, kernel_size=(2, 3), strides=(3, 1))),
+    ("Conv3DTranspose", (1, 2, 3, 2, 2), dict(filters=2, kernel_size=2, strides=2,
+                                               padding="same")),
+])
+def test_conv_transpose(keras, cls, x_shape, kwargs):
+    x = _random(x_shape, 0)
+    layer = getattr(keras.layers, cls)(**kwargs)
+    layer(x)
+    kernel, bias = _weights_for(layer)
+    assert kernel.shape == (*layer.kernel_size, kwargs["filters"], x_shape[-1])
+    expected = _transpose_reference(x, kernel, bias, layer.strides, layer.padding)
+    out = np.asarray(layer(x))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    assert layer.compute_output_shape((None, *x_shape[1:])) == (None, *out.shape[1:])
+
+
+def test_conv_transpose_undoes_the_shape_of_a_strided_conv(keras):
+    inputs = keras.Input((16, 16, 3))
+    down = keras.layers.Conv2D(8, 3, strides=2, padding="same")(inputs)
+    up = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same")(down)
+    assert tuple(up.shape) == (None, 16, 16, 3)
+    model = keras.Model(inputs, up)
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    x = _random((8, 16, 16, 3), 0)
+    history = model.fit(x, x, epochs=10, batch_size=4, verbose=0)
+    assert history.history["loss"][-1] < 0.6 * history.history["loss"][0]
+
+
+def test_depthwise_and_separable(keras):
+    x = _random((2, 6, 5, 3), 0)
+    depthwise = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")
+    depthwise(x)
+    kernel, bias = _weights_for(depthwise)
+    assert kernel.shape == (3, 3, 3, 2)
+    per_channel = np.concatenate([conv_reference(x[..., c:c + 1], kernel[..., c:c + 1, :], None,
+                                                 (1, 1), "same", (1, 1)) for c in range(3)], -1)
+    np.testing.assert_allclose(depthwise(x), per_channel + bias, rtol=1e-4, atol=1e-4)
+    separable = keras.layers.SeparableConv2D(4, 3, depth_multiplier=2)
+    separable(x)
+    dw, pw, b = _weights_for(separable)
+    assert pw.shape == (1, 1, 6, 4)
+    mid = np.concatenate([conv_reference(x[..., c:c + 1], dw[..., c:c + 1, :], None, (1, 1),
+                                         "valid", (1, 1)) for c in range(3)], -1)
+    np.testing.assert_allclose(separable(x), conv_reference(mid, pw, b, (1, 1), "valid", (1, 1)),
+                               rtol=1e-4, atol=1e-4)
+    assert [w.path.split("/")[-1] for w in separable.weights] == [
+        "depthwise_kernel", "pointwise_kernel", "bias"]
+
+
+def test_channels_first_is_the_channels_last_result_transposed(keras):
+    x = _random((2, 3, 6, 5), 0)  # (batch, channels, rows, cols)
+    for cls, kwargs in (("Conv2D", dict(filters=4, kernel_size=3, strides=2, padding="same")),
+                        ("Conv2DTranspose", dict(filters=2, kernel_size=2, strides=2)),
+                        ("DepthwiseConv2D", dict(kernel_size=2)),
+                        ("SeparableConv2D", dict(filters=2, kernel_size=3)),
+                        ("MaxPooling2D", dict(pool_size=2)),
+                        ("AveragePooling2D", dict(pool_size=2, padding="same"))):
+        first = getattr(keras.layers, cls)(data_format="channels_first", **kwargs)
+        last = getattr(keras.layers, cls)(**kwargs)
+        out_first = np.asarray(first(x))
+        last(np.moveaxis(x, 1, -1))
+        last.set_weights(first.get_weights())
+        expected = np.moveaxis(np.asarray(last(np.moveaxis(x, 1, -1))), -1, 1)
+        np.testing.assert_allclose(out_first, expected, rtol=1e-5, atol=1e-5, err_msg=cls)
+        assert first.compute_output_shape(x.shape) == out_first.shape
+
+
+def test_family_errors_name_the_layer(keras):
+    with pytest.raises(ValueError, match=r"Conv2DTranspose 't': output_padding \(2, 2\) must be "
+                                         r"smaller than the strides \(2, 2\)"):
+        keras.layers.Conv2DTranspose(2, 3, strides=2, output_padding=2, name="t")
+    with pytest.raises(ValueError, match="DepthwiseConv2D 'd': depth_multiplier must be a "
+                                         "positive int"):
+        keras.layers.DepthwiseConv2D(3, depth_multiplier=0, name="d")
+    with pytest.raises(ValueError, match=r"the 5 input channels are not a multiple of groups"):
+        keras.layers.Conv2D(4, 3, groups=2)(keras.Input((6, 6, 5)))
+    with pytest.raises(ValueError, match=r"Conv3D 'c' expects inputs of rank 5"):
+        keras.layers.Conv3D(2, 2, name="c").compute_output_shape((None, 4, 4, 2))

@@ -126,6 +126,40 @@ def conv(x, w, strides=1, padding="valid", dilation_rate=1):
     return out
 
 
+def depthwise(x, w, strides=1, padding="valid", dilation_rate=1):
+    """Each channel ``c`` convolved with ``w[..., c, :]``; outputs ``c * multiplier + j``."""
+    parts = [conv(x[..., c:c + 1], w[..., c:c + 1, :], strides, padding, dilation_rate)
+             for c in range(x.shape[-1])]
+    return np.concatenate(parts, axis=-1)
+
+
+def conv_transpose(y, w, strides=1, padding="valid"):
+    """The adjoint of ``conv`` with kernel ``w`` (``(*k, out_channels, in_channels)``), on
+    outputs of Keras's sizes (``in * stride``, plus ``max(k - stride, 0)`` for "valid")."""
+    nd = y.ndim - 2
+    s = (strides,) * nd if isinstance(strides, int) else tuple(strides)
+    ks = w.shape[:nd]
+    sizes = [n * si + (max(k - si, 0) if padding == "valid" else 0)
+             for n, si, k in zip(y.shape[1:-1], s, ks)]
+    before = [_same_pads(n, k, si, 1)[0] if padding == "same" else 0
+              for n, k, si in zip(sizes, ks, s)]
+    out = np.zeros((y.shape[0], *sizes, w.shape[-2]))
+    for pos in itertools.product(*(range(n) for n in y.shape[1:-1])):
+        for tap in itertools.product(*(range(k) for k in ks)):
+            idx = [p * si + t - b for p, si, t, b in zip(pos, s, tap, before)]
+            if all(0 <= i < n for i, n in zip(idx, sizes)):
+                out[(slice(None), *idx)] += y[(slice(None), *pos)] @ w[tap].T
+    return out
+
+
+def _first(fn):
+    """``fn`` on channels_first data: transposed to channels_last and back."""
+    def run(x, *args, **kwargs):
+        last = np.moveaxis(x, 1, -1)
+        return np.moveaxis(fn(last, *args, **kwargs), -1, 1)
+    return run
+
+
 def pool(x, size, strides=None, padding="valid", kind="max"):
     nd = x.ndim - 2
     k = (size,) * nd if isinstance(size, int) else tuple(size)
@@ -270,6 +304,40 @@ CASES: list[Case] = [
     C("nn.conv", [i32(1, 5, 5, 1), np.ones((2, 2, 1, 1), np.int32)],
       lambda x, w: conv(x.astype(np.float32), w.astype(np.float32)).astype(np.float32),
       id="nn.conv-int", dtype="float32"),
+    C("nn.conv", [IMAGES, f32(3, 3, 1, 6)], _f32(
+        lambda x, w: np.concatenate([conv(x[..., c:c + 1], w[..., 2 * c:2 * c + 2])
+                                     for c in range(3)], -1)),
+      id="nn.conv-grouped", rtol=1e-4, atol=1e-5),
+    C("nn.conv", [f32(2, 3, 6, 7), f32(3, 2, 3, 4)], _f32(_first(conv)),
+      kwargs={"data_format": "channels_first"}, id="nn.conv-channels-first", rtol=1e-4,
+      atol=1e-5),
+    C("nn.depthwise_conv", [IMAGES, f32(3, 3, 3, 2)], _f32(depthwise), rtol=1e-4, atol=1e-5),
+    C("nn.depthwise_conv", [IMAGES, f32(2, 2, 3, 1)],
+      _f32(lambda x, w: depthwise(x, w, 2, "same")), kwargs={"strides": 2, "padding": "same"},
+      id="nn.depthwise_conv-same", rtol=1e-4, atol=1e-5),
+    C("nn.depthwise_conv", [SEQ, f32(3, 3, 2)],
+      _f32(lambda x, w: depthwise(x, w, dilation_rate=2)), kwargs={"dilation_rate": 2},
+      id="nn.depthwise_conv-1d", rtol=1e-4, atol=1e-5),
+    C("nn.separable_conv", [IMAGES, f32(3, 3, 3, 2), f32(1, 1, 6, 4)],
+      _f32(lambda x, dw, pw: conv(depthwise(x, dw), pw)), rtol=1e-4, atol=1e-5),
+    C("nn.separable_conv", [SEQ, f32(2, 3, 1), f32(1, 3, 5)],
+      _f32(lambda x, dw, pw: conv(depthwise(x, dw, padding="same"), pw)),
+      kwargs={"padding": "same"}, id="nn.separable_conv-1d", rtol=1e-4, atol=1e-5),
+    C("nn.conv_transpose", [IMAGES, f32(3, 3, 4, 3)], _f32(lambda y, w: conv_transpose(y, w)),
+      rtol=1e-4, atol=1e-5),
+    C("nn.conv_transpose", [IMAGES, f32(3, 3, 2, 3)],
+      _f32(lambda y, w: conv_transpose(y, w, 2, "same")),
+      kwargs={"strides": 2, "padding": "same"}, id="nn.conv_transpose-same", rtol=1e-4,
+      atol=1e-5),
+    C("nn.conv_transpose", [SEQ, f32(2, 4, 3)],
+      _f32(lambda y, w: conv_transpose(y, w, 3)), kwargs={"strides": 3},
+      id="nn.conv_transpose-1d", rtol=1e-4, atol=1e-5),
+    C("nn.conv_transpose", [f32(2, 3, 4, 5), f32(2, 2, 2, 3)],
+      _f32(_first(lambda y, w: conv_transpose(y, w, 2, "same"))),
+      kwargs={"strides": 2, "padding": "same", "data_format": "channels_first"},
+      id="nn.conv_transpose-channels-first", rtol=1e-4, atol=1e-5),
+    C("nn.max_pool", [f32(2, 3, 6, 7), 2], _f32(_first(lambda x, k: pool(x, k))),
+      kwargs={"data_format": "channels_first"}, id="nn.max_pool-channels-first"),
     C("nn.max_pool", [IMAGES, 2], _f32(lambda x, k: pool(x, k))),
     C("nn.max_pool", [IMAGES, (3, 2)], _f32(lambda x, k: pool(x, k, (2, 1), "same")),
       kwargs={"strides": (2, 1), "padding": "same"}, id="nn.max_pool-same"),
@@ -328,13 +396,13 @@ def test_top_level_nn_names_are_the_nn_functions():
         assert getattr(ops, name) is getattr(ops.nn, name), name
 
 
-def test_channels_first_is_refused_naming_the_op():
+def test_bad_data_format_and_channels_name_the_op():
     from layerkit import ops
 
-    with pytest.raises(ValueError, match=r"ops\.max_pool.*channels_first"):
-        ops.nn.max_pool(IMAGES, 2, data_format="channels_first")
-    with pytest.raises(ValueError, match=r"ops\.conv.*channels_first"):
-        ops.nn.conv(IMAGES, f32(2, 2, 3, 1), data_format="channels_first")
+    with pytest.raises(ValueError, match=r"ops\.max_pool: data_format must be"):
+        ops.nn.max_pool(IMAGES, 2, data_format="nchw")
+    with pytest.raises(ValueError, match=r"ops\.conv: the inputs' 3 channels are not a multiple"):
+        ops.nn.conv(IMAGES, f32(2, 2, 2, 1))
 
 
 def test_sparse_one_hot_is_refused():

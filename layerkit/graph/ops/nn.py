@@ -7,7 +7,8 @@ with the odd padding element after.
 
 from __future__ import annotations
 
-__all__ = ["softmax", "log_softmax", "conv", "max_pool", "avg_pool"]
+__all__ = ["softmax", "log_softmax", "conv", "conv_transpose", "conv_transpose_paddings",
+           "max_pool", "avg_pool"]
 
 from collections.abc import Sequence
 
@@ -117,7 +118,7 @@ def _conv_spatial_rank(x: Tensor, kernel: Tensor, strides: tuple) -> int:
 
 
 @define_op("conv")
-def _conv_rule(x, kernel, *, strides, padding, dilation_rate):
+def _conv_rule(x, kernel, *, strides, padding, dilation_rate, groups=1):
     require_float(x, kernel)
     dtype = same_dtype(x, kernel)
     n = _conv_spatial_rank(x, kernel, strides)
@@ -131,9 +132,16 @@ def _conv_rule(x, kernel, *, strides, padding, dilation_rate):
     _check_rank(x, n + 2, "input", "(batch, *spatial, channels)")
     x_shape = x.shape if x.shape is not None else (None,) * (n + 2)
     k_shape = kernel.shape if kernel.shape is not None else (None,) * (n + 2)
-    if None not in (x_shape[-1], k_shape[-2]) and x_shape[-1] != k_shape[-2]:
+    if groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups}")
+    if None not in (x_shape[-1], k_shape[-2]) and x_shape[-1] != k_shape[-2] * groups:
+        per_group = "" if groups == 1 else f" ({groups} groups of {k_shape[-2]})"
         raise ValueError(f"input '{x.name}' {fmt(x.shape)} has {x_shape[-1]} channels but kernel "
-                         f"'{kernel.name}' {fmt(kernel.shape)} expects {k_shape[-2]}")
+                         f"'{kernel.name}' {fmt(kernel.shape)} expects "
+                         f"{k_shape[-2] * groups}{per_group}")
+    if k_shape[-1] is not None and k_shape[-1] % groups:
+        raise ValueError(f"kernel '{kernel.name}' {fmt(kernel.shape)} has {k_shape[-1]} output "
+                         f"channels, not a multiple of groups={groups}")
     spans = tuple(None if k is None else (k - 1) * d + 1
                   for k, d in zip(k_shape[:n], dilation_rate))
     if None in spans:
@@ -150,19 +158,110 @@ def conv(
     strides: int | Sequence[int] = 1,
     padding: str = "valid",
     dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
     name: str | None = None,
 ) -> Tensor:
     """N-D cross-correlation, channels_last, as Keras' ``Conv1D``/``Conv2D``/``Conv3D`` compute.
 
     ``x`` is ``(batch, *spatial, in_channels)``; ``kernel`` is
-    ``(*kernel_size, in_channels, out_channels)``. ``strides`` and ``dilation_rate`` are an int or
-    one int per spatial dimension (not both above 1); ``padding`` is ``"valid"`` or ``"same"``.
+    ``(*kernel_size, in_channels // groups, out_channels)``. ``strides`` and ``dilation_rate``
+    are an int or one int per spatial dimension (not both above 1); ``padding`` is ``"valid"``
+    or ``"same"``. With ``groups`` > 1 the channels split into that many groups, each
+    convolved with its own slice of the output channels (``groups = in_channels``: a depthwise
+    convolution).
     """
     x, kernel = convert_operands(x, kernel, op_name="conv")
     n = _spatial_rank("conv", name, kernel.shape, 2, x.shape)
     attrs = {"strides": _per_dim(strides, n), "padding": _lower(padding),
              "dilation_rate": _per_dim(dilation_rate, n)}
+    if groups != 1:  # the attribute is left out at its default: programs stay as they were
+        attrs["groups"] = int(groups)
     return apply1("conv", [x, kernel], attrs, name=name)
+
+
+# -- transposed convolution -------------------------------------------------------------------
+def conv_transpose_paddings(kernel_size: Sequence[int], strides: Sequence[int], padding: str,
+                            output_padding: Sequence[int] | None,
+                            dilation_rate: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """Keras 3's (and TensorFlow's) paddings of a transposed convolution, per spatial dim, as
+    ``(before, after)`` of the stride-dilated input that the flipped kernel then slides over
+    with stride 1 (what ``lax.conv_transpose`` takes)."""
+    pads = []
+    for i, (k, s, d) in enumerate(zip(kernel_size, strides, dilation_rate)):
+        span = (k - 1) * d + 1
+        extra = None if output_padding is None else output_padding[i]
+        if padding == "valid":
+            extra = max(span, s) - span if extra is None else extra
+            pads.append((span - 1, span - 1 + extra))
+        else:
+            total = s + span - 2 if extra is None else span + span % 2 - 2 + extra
+            before = min(total // 2 + total % 2, span - 1)
+            pads.append((before, total - before))
+    return tuple(pads)
+
+
+@define_op("conv_transpose")
+def _conv_transpose_rule(x, kernel, *, strides, pads, dilation_rate):
+    require_float(x, kernel)
+    dtype = same_dtype(x, kernel)
+    n = _conv_spatial_rank(x, kernel, strides)
+    _check_per_dim("strides", strides, n)
+    _check_per_dim("dilation_rate", dilation_rate, n)
+    _check_rank(kernel, n + 2, "kernel", "(*kernel_size, out_channels, in_channels)")
+    _check_rank(x, n + 2, "input", "(batch, *spatial, channels)")
+    x_shape = x.shape if x.shape is not None else (None,) * (n + 2)
+    k_shape = kernel.shape if kernel.shape is not None else (None,) * (n + 2)
+    if None not in (x_shape[-1], k_shape[-1]) and x_shape[-1] != k_shape[-1]:
+        raise ValueError(f"input '{x.name}' {fmt(x.shape)} has {x_shape[-1]} channels but the "
+                         f"transposed kernel '{kernel.name}' {fmt(kernel.shape)} takes "
+                         f"{k_shape[-1]} (its last axis)")
+    out = []
+    for size, k, s, d, (before, after) in zip(x_shape[1:-1], k_shape[:n], strides,
+                                              dilation_rate, pads):
+        if size is None or k is None:
+            out.append(None)
+            continue
+        length = (size - 1) * s + 1 + before + after - ((k - 1) * d + 1) + 1
+        if length < 1:
+            raise ValueError(f"a transposed convolution of input '{x.name}' {fmt(x.shape)} with "
+                             f"kernel {fmt(kernel.shape)} and paddings {pads} has no output")
+        out.append(length)
+    return (x_shape[0], *out, k_shape[-2]), dtype
+
+
+def conv_transpose(
+    x,
+    kernel,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    output_padding: int | Sequence[int] | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+    name: str | None = None,
+) -> Tensor:
+    """N-D transposed convolution (the gradient of ``conv`` with respect to its input, as a
+    layer's forward pass), channels_last, as Keras's ``Conv*DTranspose`` compute it.
+
+    ``x`` is ``(batch, *spatial, in_channels)``; ``kernel`` is
+    ``(*kernel_size, out_channels, in_channels)`` (Keras's layout). With ``output_padding``
+    None the output has ``size * stride`` positions for ``"same"`` and
+    ``size * stride + max(span - stride, 0)`` for ``"valid"``; ``output_padding`` adds
+    positions along each dimension as in Keras.
+    """
+    x, kernel = convert_operands(x, kernel, op_name="conv_transpose")
+    n = _spatial_rank("conv_transpose", name, kernel.shape, 2, x.shape)
+    padding = _lower(padding)
+    _check_padding(padding)
+    s, d = _per_dim(strides, n), _per_dim(dilation_rate, n)
+    if kernel.shape is None or None in kernel.shape[:n]:
+        raise ValueError(f"{_label('conv_transpose', name)}: the kernel's spatial size must be "
+                         f"known, got {fmt(kernel.shape)}")
+    extra = None if output_padding is None else _per_dim(output_padding, n)
+    if extra is not None and any(not 0 <= e < max(si, 1) for e, si in zip(extra, s)):
+        raise ValueError(f"{_label('conv_transpose', name)}: output_padding {extra} must be "
+                         f"smaller than the strides {s}")
+    pads = conv_transpose_paddings(kernel.shape[:n], s, padding, extra, d)
+    attrs = {"strides": s, "pads": pads, "dilation_rate": d}
+    return apply1("conv_transpose", [x, kernel], attrs, name=name)
 
 
 def _spatial_rank(op_type: str, name, shape: Shape, extra: int, x_shape: Shape) -> int:

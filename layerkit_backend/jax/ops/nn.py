@@ -58,14 +58,26 @@ def _dimension_numbers(n: int) -> tuple[str, str, str]:
 
 
 @deflower("conv")
-def conv(x, kernel, *, strides, padding, dilation_rate):
+def conv(x, kernel, *, strides, padding, dilation_rate, groups=1):
     n = len(strides)
     spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:n], dilation_rate)]
     return jax.lax.conv_general_dilated(
         x, kernel, window_strides=tuple(strides),
         padding=paddings(x.shape[1:-1], spans, strides, padding),
         rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n),
-        precision=precision())
+        feature_group_count=groups, precision=precision())
+
+
+@deflower("conv_transpose")
+def conv_transpose(x, kernel, *, strides, pads, dilation_rate):
+    # A stride-1 convolution of the stride-dilated input (lhs_dilation) with the flipped
+    # kernel, in/out channels swapped: what lax.conv_transpose computes, one XLA convolution.
+    n = len(strides)
+    flipped = jnp.swapaxes(jnp.flip(kernel, axis=tuple(range(n))), -1, -2)
+    return jax.lax.conv_general_dilated(
+        x, flipped, window_strides=(1,) * n, padding=[tuple(p) for p in pads],
+        lhs_dilation=tuple(strides), rhs_dilation=tuple(dilation_rate),
+        dimension_numbers=_dimension_numbers(n), precision=precision())
 
 
 # -- pooling ----------------------------------------------------------------------------------

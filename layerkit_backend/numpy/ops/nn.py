@@ -96,37 +96,131 @@ def _im2col(x, kernel_shape, strides, padding, dilation):
     return cols, win.shape[:n + 1]
 
 
+# Grouped convolution: the columns' channels and the kernel's output channels split into
+# ``groups``; each group's columns meet only its own kernel slice. ``K`` is the kernel's taps
+# (prod(kernel_size)), ``c`` the channels of a group, ``o`` its output channels.
+def _grouped(cols, kernel, groups):
+    """Columns ``(N, K * groups * c)`` and kernel ``(*k, c, groups * o)`` as ``(N, K, G, c)``
+    and ``(K, c, G, o)``."""
+    taps = int(np.prod(kernel.shape[:-2]))
+    c, out = kernel.shape[-2], kernel.shape[-1]
+    return (cols.reshape(cols.shape[0], taps, groups, c),
+            kernel.reshape(taps, c, groups, out // groups))
+
+
 @defop("conv", residuals=True)
-def conv(x, kernel, *, strides, padding, dilation_rate, want_residuals):
-    cols, out_shape = _im2col(x, kernel.shape, strides, padding, dilation_rate)
-    out = cols @ kernel.reshape(-1, kernel.shape[-1])
+def conv(x, kernel, *, strides, padding, dilation_rate, want_residuals, groups=1):
+    cols, out_shape = _im2col(x, (*kernel.shape[:-2], x.shape[-1], kernel.shape[-1]), strides,
+                              padding, dilation_rate)
+    if groups == 1:
+        out = cols @ kernel.reshape(-1, kernel.shape[-1])
+    else:
+        gcols, gkernel = _grouped(cols, kernel, groups)
+        out = np.einsum("nkgc,kcgo->ngo", gcols, gkernel, optimize=True)
     return out.reshape(*out_shape, kernel.shape[-1]), (cols if want_residuals else None)
 
 
 @conv.defvjp
-def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals, needs=(True, True)):
+def _(g, out, x, kernel, *, strides, padding, dilation_rate, residuals, needs=(True, True),
+      groups=1):
     g2 = g.reshape(-1, kernel.shape[-1])
     # The first layer's input is fed: its gradient (a GEMM and a scatter) is skipped.
-    grad_x = _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g.shape) \
-        if needs[0] else None
+    grad_x = _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g.shape,
+                              groups) if needs[0] else None
     grad_kernel = None
     if needs[1]:
         if residuals is None:  # the forward ran without taping (not expected from the interpreter)
-            residuals = _im2col(x, kernel.shape, strides, padding, dilation_rate)[0]
-        grad_kernel = (residuals.T @ g2).reshape(kernel.shape)
+            residuals = _im2col(x, (*kernel.shape[:-2], x.shape[-1], kernel.shape[-1]),
+                                strides, padding, dilation_rate)[0]
+        if groups == 1:
+            grad_kernel = (residuals.T @ g2).reshape(kernel.shape)
+        else:
+            gcols, _ = _grouped(residuals, kernel, groups)
+            g3 = g2.reshape(g2.shape[0], groups, -1)
+            grad_kernel = np.einsum("nkgc,ngo->kcgo", gcols, g3, optimize=True).reshape(
+                kernel.shape)
     return grad_x, grad_kernel
 
 
-def _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g_shape):
+def _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g_shape, groups=1):
     """The cotangent of ``x``: each column's cotangent scattered back onto the input."""
     n = len(strides)
     # Cotangent of every column: (batch, *out, *kernel_size, in_channels).
-    gcols = (g2 @ kernel.reshape(-1, kernel.shape[-1]).T).reshape(*g_shape[:-1],
-                                                                  *kernel.shape[:-1])
+    col_shape = (*g_shape[:-1], *kernel.shape[:-2], x.shape[-1])
+    if groups == 1:
+        gcols = (g2 @ kernel.reshape(-1, kernel.shape[-1]).T).reshape(col_shape)
+    else:
+        _, gkernel = _grouped(np.empty((0, 0)), kernel, groups)
+        g3 = g2.reshape(g2.shape[0], groups, -1)
+        gcols = np.einsum("ngo,kcgo->nkgc", g3, gkernel, optimize=True).reshape(col_shape)
     _, pads = _conv_geometry(x.shape, kernel.shape[:n], strides, padding, dilation_rate)
     lead = (slice(None),) * (n + 1)
     return _scatter(lambda tap: gcols[(*lead, *tap)], kernel.shape[:n], x.shape, pads, strides,
                     dilation_rate, g_shape[1:-1], x.dtype)
+
+
+# -- transposed convolution -------------------------------------------------------------------
+# conv_transpose(x, K) is a stride-1 convolution of the stride-dilated, padded input with the
+# flipped kernel (in/out channels swapped): written so, with ``conv`` above doing the work and
+# its VJP giving the VJP here.
+def _dilate_and_pad(x, strides, pads):
+    """``x`` with ``stride - 1`` zeros between neighbours along each spatial dim, then padded
+    by ``pads`` (a negative padding crops)."""
+    n = len(strides)
+    sizes = [(d - 1) * s + 1 for d, s in zip(x.shape[1:-1], strides)]
+    grown = [max(a, 0) + size + max(b, 0) for size, (a, b) in zip(sizes, pads)]
+    out = np.zeros((x.shape[0], *grown, x.shape[-1]), x.dtype)
+    place = tuple(slice(max(a, 0), max(a, 0) + size, s)
+                  for size, (a, _), s in zip(sizes, pads, strides))
+    out[(slice(None), *place, slice(None))] = x
+    crop = tuple(slice(-min(a, 0), g + min(b, 0)) for g, (a, b) in zip(grown, pads))
+    return out[(slice(None), *crop, slice(None))] if n else out
+
+
+def _undilate(gz, x_shape, strides, pads):
+    """The VJP of ``_dilate_and_pad``: the cotangents at the places the inputs went."""
+    sizes = [(d - 1) * s + 1 for d, s in zip(x_shape[1:-1], strides)]
+    grown = [max(a, 0) + size + max(b, 0) for size, (a, b) in zip(sizes, pads)]
+    full = np.zeros((gz.shape[0], *grown, gz.shape[-1]), gz.dtype)
+    crop = tuple(slice(-min(a, 0), g + min(b, 0)) for g, (a, b) in zip(grown, pads))
+    full[(slice(None), *crop, slice(None))] = gz
+    place = tuple(slice(max(a, 0), max(a, 0) + size, s)
+                  for size, (a, _), s in zip(sizes, pads, strides))
+    return full[(slice(None), *place, slice(None))]
+
+
+def _flipped(kernel):
+    """The kernel of the equivalent convolution: taps reversed, in/out channels swapped."""
+    n = kernel.ndim - 2
+    return np.swapaxes(kernel[(slice(None, None, -1),) * n], -1, -2)
+
+
+@defop("conv_transpose", residuals=True)
+def conv_transpose(x, kernel, *, strides, pads, dilation_rate, want_residuals):
+    z = _dilate_and_pad(x, strides, pads)
+    ones = (1,) * len(strides)
+    return conv(z, _flipped(kernel), strides=ones, padding="valid",
+                dilation_rate=dilation_rate, want_residuals=want_residuals)
+
+
+@conv_transpose.defvjp
+def _(g, out, x, kernel, *, strides, pads, dilation_rate, residuals, needs=(True, True)):
+    ones = (1,) * len(strides)
+    flipped = _flipped(kernel)
+    z_shape = (x.shape[0], *(g_size + (k - 1) * d for g_size, k, d in
+                             zip(g.shape[1:-1], kernel.shape[:-2], dilation_rate)), x.shape[-1])
+    grad_x = grad_kernel = None
+    if needs[0]:
+        gz = _conv_input_grad(g.reshape(-1, g.shape[-1]), np.empty(z_shape, x.dtype), flipped,
+                              ones, "valid", dilation_rate, g.shape)
+        grad_x = _undilate(gz, x.shape, strides, pads)
+    if needs[1]:
+        if residuals is None:
+            residuals = _im2col(_dilate_and_pad(x, strides, pads), flipped.shape, ones, "valid",
+                                dilation_rate)[0]
+        grad_flipped = (residuals.T @ g.reshape(-1, g.shape[-1])).reshape(flipped.shape)
+        grad_kernel = _flipped(grad_flipped)
+    return grad_x, grad_kernel
 
 
 # -- pooling ----------------------------------------------------------------------------------

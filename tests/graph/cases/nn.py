@@ -77,6 +77,56 @@ def _conv(x_shape, k_shape, strides=1, padding="valid", dilation=1, **kw):
         lambda x, k: _conv_ref(x, k, s, padding, d), **kw)
 
 
+def _grouped_conv_ref(x, k, strides, padding, dilation, groups):
+    """Each group of input channels convolved with its slice of the output channels."""
+    c, o = x.shape[-1] // groups, k.shape[-1] // groups
+    return np.concatenate([_conv_ref(x[..., g * c:(g + 1) * c], k[..., g * o:(g + 1) * o],
+                                     strides, padding, dilation) for g in range(groups)], -1)
+
+
+def _grouped_conv(x_shape, k_shape, groups, strides=1, padding="valid", dilation=1, **kw):
+    n = len(x_shape) - 2
+    s, d = _per_dim(strides, n), _per_dim(dilation, n)
+    return OpCase(
+        f"conv{n}d-groups{groups}-x{x_shape}-k{k_shape}-s{strides}-{padding}-d{dilation}", "conv",
+        lambda x, k: ops.conv(x, k, strides=strides, padding=padding, dilation_rate=dilation,
+                              groups=groups),
+        lambda rng, dt: [uniform(rng, x_shape, dt), uniform(rng, k_shape, dt)],
+        lambda x, k: _grouped_conv_ref(x, k, s, padding, d, groups), **kw)
+
+
+def _conv_transpose_ref(x, k, strides, pads, dilation):
+    """The definition, as a scatter: input position i with tap t lands on output position
+    ``before + i * stride - (k - 1 - t) * dilation`` (the flipped kernel's reach)."""
+    nd = x.ndim - 2
+    ksize = k.shape[:nd]
+    outs = [(size - 1) * s + 1 + a + b - ((kk - 1) * d + 1) + 1
+            for size, s, (a, b), kk, d in zip(x.shape[1:-1], strides, pads, ksize, dilation)]
+    out = np.zeros((x.shape[0], *outs, k.shape[-2]))
+    for pos in np.ndindex(*x.shape[1:-1]):
+        for tap in np.ndindex(*ksize):
+            q = [a + p * s - (kk - 1 - t) * d
+                 for (a, _), p, s, kk, t, d in zip(pads, pos, strides, ksize, tap, dilation)]
+            if all(0 <= qi < o for qi, o in zip(q, outs)):
+                out[(slice(None), *q)] += x[(slice(None), *pos)] @ k[tap].T
+    return out
+
+
+def _conv_transpose(x_shape, k_shape, strides=1, padding="valid", output_padding=None,
+                    dilation=1, **kw):
+    n = len(x_shape) - 2
+    s, d = _per_dim(strides, n), _per_dim(dilation, n)
+    extra = None if output_padding is None else _per_dim(output_padding, n)
+    pads = ops.conv_transpose_paddings(k_shape[:n], s, padding, extra, d)
+    return OpCase(
+        f"conv_transpose{n}d-x{x_shape}-k{k_shape}-s{strides}-{padding}-op{output_padding}"
+        f"-d{dilation}", "conv_transpose",
+        lambda x, k: ops.conv_transpose(x, k, strides=strides, padding=padding,
+                                        output_padding=output_padding, dilation_rate=dilation),
+        lambda rng, dt: [uniform(rng, x_shape, dt), uniform(rng, k_shape, dt)],
+        lambda x, k: _conv_transpose_ref(x, k, s, pads, d), **kw)
+
+
 def _pool(op, x_shape, pool, strides=None, padding="valid", **kw):
     n = len(x_shape) - 2
     p = _per_dim(pool, n)
@@ -100,6 +150,29 @@ def _extreme(op, ref):
     return OpCase(f"{op}-extreme", op, lambda x: getattr(ops, op)(x, axis=-1),
                   lambda rng, dt: [np.array(values, dt)], lambda x: ref(x, -1), grad=[])
 
+
+GROUPED_CONV = [
+    _grouped_conv((2, 7, 4), (3, 2, 6), groups=2),
+    _grouped_conv((2, 6, 3), (2, 1, 3), groups=3, strides=2, padding="same"),  # depthwise
+    _grouped_conv((1, 5, 5, 4), (3, 3, 1, 8), groups=4, padding="same"),  # depthwise x2
+    _grouped_conv((2, 6, 5, 6), (2, 3, 3, 4), groups=2, strides=(2, 1)),
+    _grouped_conv((1, 7, 7, 2), (3, 3, 1, 2), groups=2, dilation=2, padding="same"),
+    _grouped_conv((1, 4, 4, 4, 2), (2, 2, 2, 1, 4), groups=2, padding="same"),
+    _grouped_conv((2, 5, 4, 4), (3, 3, 2, 4), groups=2, padding="same", static_shapes=False),
+]
+
+CONV_TRANSPOSE = [
+    _conv_transpose((2, 4, 3), (3, 2, 3), strides=2),
+    _conv_transpose((2, 4, 3), (3, 2, 3), strides=2, padding="same"),
+    _conv_transpose((1, 5, 2), (2, 3, 2), strides=3, padding="valid"),  # kernel < stride
+    _conv_transpose((1, 3, 2), (4, 2, 2), strides=2, padding="same", output_padding=1),
+    _conv_transpose((1, 4, 1), (3, 2, 1), dilation=2, padding="same"),
+    _conv_transpose((2, 3, 3, 2), (3, 3, 4, 2), strides=2, padding="same"),
+    _conv_transpose((1, 3, 4, 3), (2, 3, 2, 3), strides=(2, 1)),
+    _conv_transpose((1, 3, 3, 2), (3, 3, 2, 2), strides=2, output_padding=1),
+    _conv_transpose((1, 4, 4, 1), (1, 1, 3, 1), strides=2, padding="same"),
+    _conv_transpose((1, 2, 3, 2, 2), (2, 2, 2, 3, 2), strides=2, padding="same"),
+]  # no unknown-shape case: the kernel's size must be known to place the paddings
 
 CONV = [
     # 1-D
@@ -143,4 +216,4 @@ SOFTMAX = [
                 _extreme(op, ref)]),
 ]
 
-CASES = [*CONV, *POOL, *SOFTMAX]
+CASES = [*CONV, *GROUPED_CONV, *CONV_TRANSPOSE, *POOL, *SOFTMAX]
