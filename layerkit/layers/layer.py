@@ -81,6 +81,19 @@ def tracing(training: bool) -> Iterator[Traced]:
         _context.training, _context.recording, _context.updates, _context.losses = saved
 
 
+@contextlib.contextmanager
+def recording_calls() -> Iterator[None]:
+    """Calls inside are recorded (on Keras tensors, in inference mode), even inside a trace: a
+    model wiring its layers up once, as ``Sequential`` does when it is built, so that each
+    layer has an ``input`` and an ``output``. Updates and losses they ask for are dropped."""
+    saved = (_context.training, _context.recording, _context.updates, _context.losses)
+    _context.training, _context.recording, _context.updates, _context.losses = False, True, [], []
+    try:
+        yield
+    finally:
+        _context.training, _context.recording, _context.updates, _context.losses = saved
+
+
 def snake_case(name: str) -> str:
     """Keras's default-name rule: ``Conv2D`` -> ``conv2d``, ``MaxPooling2D`` ->
     ``max_pooling2d``."""

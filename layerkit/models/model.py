@@ -90,6 +90,35 @@ class Model(Trainer, Layer):
         """Print the layers, their output shapes and parameter counts."""
         print_summary(self, line_length or 80, print_fn or print, show_trainable)
 
+    # A functional (or built Sequential) model knows its inputs and outputs before any call.
+    @property
+    def input(self) -> Any:
+        if getattr(self, "_functional", False):
+            return self._input_structure
+        inputs = getattr(self, "inputs", None)
+        return inputs[0] if inputs else Layer.input.fget(self)
+
+    @property
+    def output(self) -> Any:
+        if getattr(self, "_functional", False):
+            return self._output_structure
+        outputs = getattr(self, "outputs", None)
+        return outputs[0] if outputs else Layer.output.fget(self)
+
+    @property
+    def input_shape(self) -> Any:
+        return self._shapes_or(getattr(self, "inputs", None), Layer.input_shape)
+
+    @property
+    def output_shape(self) -> Any:
+        return self._shapes_or(getattr(self, "outputs", None), Layer.output_shape)
+
+    def _shapes_or(self, tensors: Any, fallback: property) -> Any:
+        if not tensors:
+            return fallback.fget(self)
+        shapes = [tuple(t.shape) for t in tensors]
+        return shapes[0] if len(shapes) == 1 else shapes
+
     @property
     def input_names(self) -> list[str]:
         return [t._keras_history[0].name for t in getattr(self, "inputs", [])]

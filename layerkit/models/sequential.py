@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerkit.graph import placeholder
 from layerkit.layers.input_layer import InputLayer
-from layerkit.layers.layer import Layer, tracing
+from layerkit.layers.layer import Layer, recording_calls
 from layerkit.models.model import Model
 
 
@@ -73,10 +72,16 @@ class Sequential(Model):
             raise ValueError(f"Sequential '{self.name}': the input shape is unknown; start with "
                              "layerkit.Input(shape=...) or call the model on data first")
         dtype = self._input_layer.dtype if self._input_layer else self.dtype
-        with tracing(training=False):
-            x = placeholder(dtype, input_shape)
-            self._build_input_shape = input_shape
-            self.call(x)
+        self._build_input_shape = input_shape
+        # As Keras 3: the stack is wired up once on a Keras input, so every layer gets an
+        # ``input`` and an ``output`` (a feature extractor can be cut from them).
+        if self._input_layer is not None and self._input_layer.batch_shape == input_shape:
+            entry = self._input_layer
+        else:
+            entry = InputLayer(batch_shape=input_shape, dtype=dtype, name=f"{self.name}_input")
+        with recording_calls():
+            self._wired_output = self.call(entry.output)
+        self._wired_input = entry.output
         self.built = True
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
@@ -89,7 +94,11 @@ class Sequential(Model):
     def inputs(self) -> list:
         if self._input_layer is not None:
             return [self._input_layer.output]
-        return []
+        return [self._wired_input] if self.built and hasattr(self, "_wired_input") else []
+
+    @property
+    def outputs(self) -> list:
+        return [self._wired_output] if self.built and hasattr(self, "_wired_output") else []
 
     def get_config(self) -> dict[str, Any]:
         from layerkit.layers import serialize

@@ -113,8 +113,11 @@ def test_noise_layers_train_in_a_model(keras):
         keras.layers.Flatten(), keras.layers.AlphaDropout(0.05), keras.layers.Dense(8),
         keras.layers.GaussianDropout(0.1), keras.layers.Dense(1)])
     model.compile(keras.optimizers.Adam(0.01), "mse")
-    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
-    assert history.history["loss"][-1] < 0.3 * history.history["loss"][0]
+    history = model.fit(x, y, epochs=40, batch_size=16, verbose=0)
+    # The noise keeps the training loss up; the model still learns most of the target.
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    clean = model.evaluate(x, y, verbose=0)  # inference: no noise
+    assert clean < 0.2 * np.var(y)
 
 
 def test_bad_arguments_name_the_layer(keras):
