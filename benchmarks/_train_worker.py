@@ -26,7 +26,9 @@ Systems:
   float32 numpy, updates in place.
 
 Every system starts from the same initial weights (glorot-uniform kernels, zero biases, the
-LSTM's forget-gate bias 1, from one seed; set with ``set_weights`` in the Keras-like systems),
+LSTM's forget-gate bias 1, from one seed; set with ``set_weights`` in the Keras-like systems;
+for the layer workloads, made from the model's weight shapes: glorot-uniform for every weight
+of rank 2 or more, zeros for vectors but unit ``gamma``s),
 trains on the same synthetic data, and the numpy global generator is seeded just before
 training, so layerkit's ``fit`` and the two hand-written loops visit the batches in the same
 order (Keras 3 shuffles its own way). Each reports the mean training loss of every epoch, and
@@ -54,7 +56,12 @@ WORKLOADS = {  # name: (samples, input shape)
     "mlp": (60_000, (784,)),
     "cnn": (10_000, (28, 28, 1)),
     "lstm": (10_000, (50, 32)),
+    # Issue 17's layers, Keras-like systems only (no hand-written floor):
+    "deconv": (10_000, (28, 28, 1)),  # a strided Conv2D down, a Conv2DTranspose back up
+    "depthwise": (10_000, (28, 28, 1)),  # a MobileNet block: depthwise 3x3, pointwise 1x1
+    "mha": (10_000, (50, 32)),  # a transformer block: MultiHeadAttention, Add, LayerNorm
 }
+FLOOR_WORKLOADS = ("mlp", "cnn", "lstm")  # the ones the hand-written systems implement
 CLASSES = 10
 BATCH = 128
 LEARNING_RATE, BETA1, BETA2, EPSILON = 1e-3, 0.9, 0.999, 1e-7  # Keras 3's Adam defaults
@@ -152,7 +159,22 @@ def _time_predict(predict, x: np.ndarray, reps: int) -> tuple[float, float]:
 # -- Keras-like systems: layerkit and Keras 3 --------------------------------------------------
 def build_model(keras: Any, workload: str) -> Any:
     layers = keras.layers
-    if workload == "mlp":
+    if workload == "mha":
+        inputs = keras.Input(shape=WORKLOADS[workload][1])
+        attended = layers.MultiHeadAttention(num_heads=4, key_dim=16)(inputs, inputs)
+        h = layers.LayerNormalization()(layers.Add()([inputs, attended]))
+        h = layers.GlobalAveragePooling1D()(h)
+        return keras.Model(inputs, layers.Dense(CLASSES, activation="softmax")(h))
+    if workload == "deconv":
+        stack = [layers.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
+                 layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
+                 layers.GlobalAveragePooling2D()]
+    elif workload == "depthwise":
+        stack = [layers.Conv2D(32, 3, activation="relu"),
+                 layers.DepthwiseConv2D(3, padding="same", activation="relu"),
+                 layers.Conv2D(32, 1, activation="relu"), layers.MaxPooling2D(2),
+                 layers.Flatten()]
+    elif workload == "mlp":
         stack = [layers.Dense(512, activation="relu"), layers.Dense(512, activation="relu")]
     elif workload == "cnn":
         stack = [layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
@@ -164,10 +186,28 @@ def build_model(keras: Any, workload: str) -> Any:
                              layers.Dense(CLASSES, activation="softmax")])
 
 
+def model_weights(model: Any, seed: int) -> list[np.ndarray]:
+    """Initial weights for a model from its weights' shapes and names alone (the same on every
+    system): glorot-uniform kernels, zero biases and betas, unit gammas."""
+    rng = np.random.default_rng(seed + 2)
+    weights = []
+    for w in model.weights:
+        shape = tuple(w.shape)
+        if len(shape) == 1:
+            fill = 1.0 if w.path.endswith("gamma") else 0.0
+            weights.append(np.full(shape, fill, np.float32))
+            continue
+        fan_in, fan_out = int(np.prod(shape[:-1])), int(shape[-1])
+        weights.append(_glorot(rng, shape, fan_in, fan_out))
+    return weights
+
+
 def run_keras_like(keras: Any, args, x, y, weights, result: dict) -> None:
     start = time.perf_counter()
     keras.utils.set_random_seed(args.seed)
     model = build_model(keras, args.workload)
+    if weights is None:
+        weights = model_weights(model, args.seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE),
                   loss="sparse_categorical_crossentropy",
                   steps_per_execution=args.steps_per_execution)
@@ -450,7 +490,11 @@ def run(args) -> dict[str, Any]:
                   batch_size=BATCH, epochs=args.epochs, load_avg=list(os.getloadavg()),
                   steps_per_execution=args.steps_per_execution, source=args.source)
     x, y = make_data(args.workload, samples, args.seed)
-    weights = initial_weights(args.workload, args.seed)
+    if args.workload not in FLOOR_WORKLOADS and args.system.endswith("-handwritten"):
+        result["skipped"] = f"{args.system} has no {args.workload} model (a layer workload)"
+        return result
+    weights = initial_weights(args.workload, args.seed) if args.workload in FLOOR_WORKLOADS \
+        else None  # made from the model's own weight shapes
     if args.system.startswith("layerkit-"):
         os.environ["LAYERKIT_BACKEND"] = args.system.split("-", 1)[1]
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -11,7 +11,12 @@ categorical cross-entropy, softmax output):
 - ``mlp``: 784-512-512-10 relu, 60,000 samples (also timed: ``predict`` over the same samples);
 - ``cnn``: 28x28x1, Conv2D 32 3x3 relu, MaxPool 2, Conv2D 64 3x3 relu, MaxPool 2, Flatten,
   Dense 10; 10,000 samples;
-- ``lstm``: 50 steps of 32 features, LSTM 64, Dense 10; 10,000 samples.
+- ``lstm``: 50 steps of 32 features, LSTM 64, Dense 10; 10,000 samples;
+- issue 17's layers (Keras-like systems only: the hand-written floors skip them):
+  ``deconv`` (Conv2D 16 3x3 stride 2, Conv2DTranspose 16 3x3 stride 2, global average pool,
+  Dense 10), ``depthwise`` (Conv2D 32 3x3, DepthwiseConv2D 3x3, Conv2D 32 1x1, MaxPool 2,
+  Flatten, Dense 10), ``mha`` (50 steps of 32 features, MultiHeadAttention 4 heads of 16,
+  residual Add, LayerNormalization, global average pool, Dense 10); 10,000 samples each.
 
 Systems (``benchmarks/_train_worker.py`` says exactly what each runs): ``layerkit-jax``,
 ``layerkit-numpy``, ``jax-handwritten`` (the jax floor), ``numpy-handwritten`` (the numpy floor,
