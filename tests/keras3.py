@@ -62,3 +62,18 @@ def keras3() -> Any:
         pytest.skip("Keras 3 is not installed here (pip install 'keras>=3'; CI installs it), "
                     "so the interoperability test cannot run")
     return run_keras
+
+
+def build_with_random_weights(keras: Any, model_code: str, path: Any, seed: int) -> Any:
+    """The model that ``model_code``'s ``build()`` makes with ``keras`` (layerkit), with
+    normal random weights (seeded), saved to ``path`` (a ``.weights.h5``) for Keras 3 to
+    load: the first half of a weights exchange; the snippet runs on both sides."""
+    import numpy as np
+
+    scope: dict[str, Any] = {}
+    exec(model_code, {"keras": keras}, scope)
+    model = scope["build"]()
+    model.set_weights([np.random.default_rng(seed + i).normal(size=w.shape).astype("float32")
+                       for i, w in enumerate(model.get_weights())])
+    model.save_weights(path)
+    return model

@@ -24,6 +24,7 @@ _LAZY = {
                      "SpatialDropout2D", "SpatialDropout3D", "ActivityRegularization"],
                     "regularization"),
     "Lambda": "lambda_layer",
+    **dict.fromkeys(["TimeDistributed", "Bidirectional"], "wrappers"),
     "EinsumDense": "einsum_dense",
     **dict.fromkeys(["Attention", "AdditiveAttention", "MultiHeadAttention",
                      "GroupedQueryAttention"], "attention"),

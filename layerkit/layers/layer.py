@@ -260,7 +260,11 @@ class Layer:
                 else K.weight_path_scope(self.name, owner=self))
 
     def _build_for(self, inputs: Any) -> None:
-        shapes = _shapes_of(inputs)
+        self._build_for_shape(_shapes_of(inputs))
+
+    def _build_for_shape(self, shapes: Any) -> None:
+        """``build(shapes)`` as a first call does it: weights at this layer's path, and errors
+        naming the layer and the shapes."""
         graph = K.get_graph()
         self.__dict__.setdefault("_weight_prefix", K.weight_path())
         with graph.as_default(), graph.name_scope(None), self._sublayer_scope():

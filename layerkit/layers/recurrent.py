@@ -61,7 +61,7 @@ class _RNN(Layer):
         # The loop is always a scan without masks; use dropout for the inputs.
         check_unsupported(label, {
             "recurrent_dropout": (recurrent_dropout, 0.0), "stateful": (stateful, False),
-            "unroll": (unroll, False), "zero_output_for_mask": (zero_output_for_mask, False),
+            "unroll": (unroll, False),
             **{name: (value, None) for name, value in constraints.items()}})
         self.units = int(units)
         self.activation = activations.get(activation)
@@ -81,6 +81,9 @@ class _RNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
+        # Keras's flag for masked steps (zeros instead of the carried output); layerkit takes
+        # no masks yet, so it changes nothing, but it is kept (Bidirectional sets it).
+        self.zero_output_for_mask = bool(zero_output_for_mask)
 
     # -- weights ---------------------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
@@ -185,7 +188,8 @@ class _RNN(Layer):
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed, "return_sequences": self.return_sequences,
             "return_state": self.return_state, "go_backwards": self.go_backwards,
-            "stateful": self.stateful, "unroll": self.unroll, "zero_output_for_mask": False,
+            "stateful": self.stateful, "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
 
 

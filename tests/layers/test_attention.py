@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests import keras_fixtures
+from tests.keras3 import build_with_random_weights
 
 keras = keras_fixtures.keras
 
@@ -234,11 +235,7 @@ def build():
 @pytest.mark.slow
 def test_weights_files_move_both_ways_with_keras(keras, keras3, tmp_path):
     x = _x(3, 4, 6)
-    exec(_KERAS_MODEL, {"keras": keras}, scope := {})
-    ours = scope["build"]()
-    ours.set_weights([np.random.default_rng(10 + i).normal(size=w.shape).astype("float32")
-                      for i, w in enumerate(ours.get_weights())])
-    ours.save_weights(tmp_path / "ours.weights.h5")
+    ours = build_with_random_weights(keras, _KERAS_MODEL, tmp_path / "ours.weights.h5", 10)
     record = keras3(_KERAS_MODEL + f"""
 import json
 x = np.asarray(json.loads({json.dumps(x.tolist())!r}), "float32")

@@ -245,7 +245,9 @@ for _case in CASES:
 # Layers whose arguments a JSON case cannot hold, and where they are compared with Keras.
 TESTED_ELSEWHERE = {"Lambda": "tests/layers/test_lambda_layer.py (a function argument)",
                     "GroupedQueryAttention": "the group_query_attention cases (Keras exports "
-                                             "the class as GroupQueryAttention)"}
+                                             "the class as GroupQueryAttention)",
+                    "TimeDistributed": "tests/layers/test_wrappers.py (a layer argument)",
+                    "Bidirectional": "tests/layers/test_wrappers.py (a layer argument)"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -344,7 +346,6 @@ REFUSED = [
      "quantization_config"),
     ("Dense", {"units": 2, "lora_rank": 4}, "lora_rank"),
     ("SimpleRNN", {"units": 2, "recurrent_constraint": "non_neg"}, "recurrent_constraint"),
-    ("LSTM", {"units": 2, "zero_output_for_mask": True}, "zero_output_for_mask"),
     ("GRU", {"units": 2, "recurrent_dropout": 0.1}, "recurrent_dropout"),
     ("LSTM", {"units": 2, "stateful": True}, "stateful"),
     ("GRU", {"units": 2, "unroll": True}, "unroll"),

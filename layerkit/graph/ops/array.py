@@ -8,8 +8,8 @@ kernels resolve negative axes against the run-time rank, which also serves unkno
 from __future__ import annotations
 
 __all__ = [
-    "reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "split", "flip",
-    "getitem",
+    "reshape", "unflatten_leading", "transpose", "expand_dims", "squeeze", "concat", "stack",
+    "split", "flip", "getitem",
     "gather", "take_along_axis", "one_hot", "sort", "argsort", "top_k", "pad", "broadcast_to",
     "tile", "zeros_like", "ones_like",
 ]
@@ -115,6 +115,29 @@ def reshape(x, shape: Sequence[int], name: str | None = None) -> Tensor:
     """
     x = convert_to_tensor(x)
     return apply1("reshape", [x], {"shape": _ints(shape, "shape", "reshape")}, name=name)
+
+
+@define_op("unflatten_leading")
+def _unflatten_leading_rule(x, like, *, count):
+    if like.shape is not None and len(like.shape) < count:
+        raise ValueError(f"unflatten_leading: 'like' {fmt(like.shape)} has fewer than {count} "
+                         "axes")
+    lead = (None,) * count if like.shape is None else tuple(like.shape[:count])
+    if x.shape is not None and None not in lead and x.shape[0] is not None \
+            and x.shape[0] != math.prod(lead):
+        raise ValueError(f"unflatten_leading: the first axis of {fmt(x.shape)} has "
+                         f"{x.shape[0]} entries, not the {math.prod(lead)} of {fmt(lead)}")
+    rest = None if x.shape is None else tuple(x.shape[1:])
+    return (None if rest is None else (*lead, *rest)), x.dtype
+
+
+def unflatten_leading(x, like, count: int = 2, name: str | None = None) -> Tensor:
+    """``x`` with its first axis split into the first ``count`` axes of ``like`` (as sized at
+    run time): undoes ``reshape(y, (-1, *rest))`` on a ``y`` shaped like ``like``, when several
+    of those axes are unknown when the graph is built (``TimeDistributed`` over a batch and a
+    number of steps both unknown). Only ``like``'s shape is read."""
+    x, like = convert_to_tensor(x), convert_to_tensor(like)
+    return apply1("unflatten_leading", [x, like], {"count": int(count)}, name=name)
 
 
 @define_op("transpose")

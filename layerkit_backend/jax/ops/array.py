@@ -20,6 +20,12 @@ def reshape(x, *, shape):
     return jnp.reshape(x, shape)
 
 
+@deflower("unflatten_leading")
+def unflatten_leading(x, like, *, count):
+    # Shapes are concrete when a program is traced for its inputs, so this is a plain reshape.
+    return jnp.reshape(x, (*like.shape[:count], *x.shape[1:]))
+
+
 @deflower("expand_dims")
 def expand_dims(x, *, axis):
     return jnp.expand_dims(x, axis)

@@ -8,6 +8,8 @@ the numpy backend (JAX's own rule for ``maximum`` would split it among ties).
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
 from functools import partial
 
@@ -57,10 +59,45 @@ def _dimension_numbers(n: int) -> tuple[str, str, str]:
     return f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"
 
 
+@functools.cache
+def _platform(device_spec: str) -> str:
+    """The platform programs run on: the one ``LAYERKIT_DEVICE`` names, else JAX's default."""
+    named = device_spec.strip().lower().partition(":")[0]
+    if named:
+        return "gpu" if named in ("cuda", "rocm") else named
+    return jax.devices()[0].platform
+
+
+def _depthwise_taps(x, kernel, strides, pads, dilation_rate):
+    """A depthwise convolution (one input channel a group) as a sum over the kernel's taps of
+    strided slices times the tap's weights. XLA:CPU runs grouped convolutions slowly: for a
+    3x3 depthwise layer on 26x26x32 images, forward and backward took 4.6x longer as one
+    ``feature_group_count`` convolution than as these fused slices and products (measured)."""
+    n = len(strides)
+    channels = x.shape[-1]
+    multiplier = kernel.shape[-1] // channels
+    xp = _pad(x, pads, 0)
+    if multiplier > 1:  # output channel c * multiplier + m reads input channel c
+        xp = jnp.repeat(xp, multiplier, axis=-1)
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:n], dilation_rate)]
+    out = _out_sizes(xp.shape[1:-1], spans, strides)
+    total = None
+    for tap in np.ndindex(*kernel.shape[:n]):
+        start = tuple(t * d for t, d in zip(tap, dilation_rate))
+        index = tuple(slice(b, b + (o - 1) * s + 1, s) for b, o, s in zip(start, out, strides))
+        term = xp[(slice(None), *index, slice(None))] * kernel[(*tap, 0)]
+        total = term if total is None else total + term
+    return total
+
+
 @deflower("conv")
 def conv(x, kernel, *, strides, padding, dilation_rate, groups=1):
     n = len(strides)
     spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:n], dilation_rate)]
+    pads = paddings(x.shape[1:-1], spans, strides, padding)
+    if groups > 1 and groups == x.shape[-1] and \
+            _platform(os.environ.get("LAYERKIT_DEVICE", "")) == "cpu":
+        return _depthwise_taps(x, kernel, strides, pads, dilation_rate)
     return jax.lax.conv_general_dilated(
         x, kernel, window_strides=tuple(strides),
         padding=paddings(x.shape[1:-1], spans, strides, padding),

@@ -25,6 +25,16 @@ def reshape(x, *, shape):
 reshape.defvjp(_back_to_shape)
 
 
+@defop("unflatten_leading")
+def unflatten_leading(x, like, *, count):
+    return np.reshape(x, (*like.shape[:count], *x.shape[1:]))
+
+
+@unflatten_leading.defvjp
+def _(g, out, x, like, *, count):
+    return np.reshape(g, x.shape), None
+
+
 @defop("expand_dims")
 def expand_dims(x, *, axis):
     return np.expand_dims(x, axis)

@@ -24,6 +24,12 @@ def _reshape(shape, new, **kw):
                  lambda x: np.reshape(x, new), **kw)
 
 
+def _unflatten_leading(shape, like, count, **kw):
+    return _case("unflatten_leading", f"{shape}-like{like}-{count}",
+                 lambda x, y: ops.unflatten_leading(x, y, count), [shape, like],
+                 lambda x, y: np.reshape(x, (*y.shape[:count], *x.shape[1:])), grad=[0], **kw)
+
+
 def _transpose(shape, perm, **kw):
     return _case("transpose", f"{shape}-{perm}", lambda x: ops.transpose(x, perm), [shape],
                  lambda x: np.transpose(x, perm), **kw)
@@ -155,6 +161,9 @@ def _tile(shape, reps, **kw):
 
 
 CASES = [
+    _unflatten_leading((6, 4), (2, 3, 5), 2),
+    _unflatten_leading((6, 2, 2), (6, 1), 1),
+    _unflatten_leading((12, 3), (2, 3, 2, 7), 3, dynamic=True),
     _reshape((2, 3, 4), (6, 4)),
     _reshape((2, 3, 4), (4, -1, 2)),
     _reshape((2, 3, 4), (-1, 4), dynamic=True),
