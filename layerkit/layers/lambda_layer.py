@@ -19,7 +19,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from layerkit import activations, config, ops
+from layerkit import activations, ops
+from layerkit import config as keras_config
 from layerkit.layers.layer import Layer
 from layerkit.utils.object_registration import custom_objects_in_scope
 from layerkit.utils.tree import flatten
@@ -160,12 +161,12 @@ class Lambda(Layer):
         return result
 
     @classmethod
-    def from_config(cls, config_: dict[str, Any], custom_objects: dict[str, Any] | None = None,
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None,
                     safe_mode: bool | None = None) -> Lambda:
         """A ``Lambda`` from its config. ``safe_mode`` None follows the enclosing
         ``config.safe_mode_scope`` (safe when there is none)."""
-        safe = config.in_safe_mode() if safe_mode is None else bool(safe_mode)
-        values = dict(config_)
+        safe = keras_config.in_safe_mode() if safe_mode is None else bool(safe_mode)
+        values = dict(config)
         values["function"] = deserialize_function(values.get("function"), safe, "function",
                                                   custom_objects)
         for key in ("output_shape", "mask"):

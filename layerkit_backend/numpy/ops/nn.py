@@ -173,7 +173,6 @@ def _conv_input_grad(g2, x, kernel, strides, padding, dilation_rate, g_shape, gr
 def _dilate_and_pad(x, strides, pads):
     """``x`` with ``stride - 1`` zeros between neighbours along each spatial dim, then padded
     by ``pads`` (a negative padding crops)."""
-    n = len(strides)
     sizes = [(d - 1) * s + 1 for d, s in zip(x.shape[1:-1], strides)]
     grown = [max(a, 0) + size + max(b, 0) for size, (a, b) in zip(sizes, pads)]
     out = np.zeros((x.shape[0], *grown, x.shape[-1]), x.dtype)
@@ -181,7 +180,7 @@ def _dilate_and_pad(x, strides, pads):
                   for size, (a, _), s in zip(sizes, pads, strides))
     out[(slice(None), *place, slice(None))] = x
     crop = tuple(slice(-min(a, 0), g + min(b, 0)) for g, (a, b) in zip(grown, pads))
-    return out[(slice(None), *crop, slice(None))] if n else out
+    return out[(slice(None), *crop, slice(None))]
 
 
 def _undilate(gz, x_shape, strides, pads):
