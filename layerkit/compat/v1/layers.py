@@ -22,8 +22,8 @@ from layerkit.graph.variables import assign
 
 UPDATE_OPS = "update_ops"  # tf.GraphKeys.UPDATE_OPS
 
-__all__ = ["average_pooling2d", "batch_normalization", "conv2d", "dense", "dropout", "flatten",
-           "max_pooling2d"]
+__all__ = ["average_pooling2d", "batch_normalization", "conv2d", "conv2d_transpose", "dense",
+           "dropout", "flatten", "max_pooling2d"]
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -64,29 +64,60 @@ def dense(inputs: Any, units: int, activation: Any = None, use_bias: bool = True
         return _act(out, activation)
 
 
+def conv2d_transpose(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
+                     padding: str = "valid", data_format: str = "channels_last",
+                     activation: Any = None, use_bias: bool = True,
+                     kernel_initializer: Any = None, bias_initializer: Any = None,
+                     trainable: bool = True, name: str | None = None, reuse: Any = None,
+                     **kwargs: Any) -> Tensor:
+    """NHWC transposed 2-D convolution with ``conv2d_transpose/kernel`` (``[h, w, filters,
+    in_channels]``) and ``conv2d_transpose/bias``; ``size * stride`` outputs for ``"same"``,
+    ``size * stride + max(kernel - stride, 0)`` for ``"valid"``."""
+    inputs = _image_inputs("conv2d_transpose", inputs, data_format, kwargs)
+    kh, kw = _pair(kernel_size)
+    with variable_scope(name, default_name="conv2d_transpose", reuse=reuse):
+        kernel = get_variable("kernel", (kh, kw, int(filters), int(inputs.shape[-1])),
+                              initializer=kernel_initializer, trainable=trainable)
+        out = ops.conv_transpose(inputs, kernel, strides=_pair(strides),
+                                 padding=padding.lower())
+        out = _with_bias(out, filters, use_bias, bias_initializer, trainable)
+        return _act(out, activation)
+
+
+def _image_inputs(what: str, inputs: Any, data_format: str, kwargs: dict) -> Tensor:
+    """The inputs of a 2-D ``tf.layers`` op, checked: NHWC with known channels."""
+    refuse_unsupported(f"tf.layers.{what}", kwargs)
+    if data_format != "channels_last":
+        raise NotImplementedError(f"tf.layers.{what}: only data_format='channels_last'")
+    inputs = convert_to_tensor(inputs)
+    if len(inputs.shape) != 4 or inputs.shape[-1] is None:
+        raise ValueError(f"{what}: inputs must be [batch, height, width, channels] with known "
+                         f"channels, got shape {tuple(inputs.shape)}")
+    return inputs
+
+
+def _with_bias(out: Tensor, filters: int, use_bias: bool, initializer: Any,
+               trainable: bool) -> Tensor:
+    if not use_bias:
+        return out
+    return out + get_variable("bias", (int(filters),), initializer=initializer or _init.Zeros(),
+                              trainable=trainable)
+
+
 def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1),
            padding: str = "valid", data_format: str = "channels_last", dilation_rate: Any = (1, 1),
            activation: Any = None, use_bias: bool = True, kernel_initializer: Any = None,
            bias_initializer: Any = None, trainable: bool = True, name: str | None = None,
            reuse: Any = None, **kwargs: Any) -> Tensor:
     """NHWC 2-D convolution with ``conv2d/kernel`` (HWIO) and ``conv2d/bias``."""
-    refuse_unsupported("tf.layers.conv2d", kwargs)
-    if data_format != "channels_last":
-        raise NotImplementedError("tf.layers.conv2d: only data_format='channels_last'")
-    inputs = convert_to_tensor(inputs)
-    if len(inputs.shape) != 4 or inputs.shape[-1] is None:
-        raise ValueError(f"conv2d: inputs must be [batch, height, width, channels] with known "
-                         f"channels, got shape {tuple(inputs.shape)}")
+    inputs = _image_inputs("conv2d", inputs, data_format, kwargs)
     kh, kw = _pair(kernel_size)
     with variable_scope(name, default_name="conv2d", reuse=reuse):
         kernel = get_variable("kernel", (kh, kw, int(inputs.shape[-1]), int(filters)),
                               initializer=kernel_initializer, trainable=trainable)
         out = nn.conv2d(inputs, kernel, strides=[1, *_pair(strides), 1],
                         padding=padding.upper(), dilations=[1, *_pair(dilation_rate), 1])
-        if use_bias:
-            out = out + get_variable("bias", (int(filters),),
-                                     initializer=bias_initializer or _init.Zeros(),
-                                     trainable=trainable)
+        out = _with_bias(out, filters, use_bias, bias_initializer, trainable)
         return _act(out, activation)
 
 

@@ -14,7 +14,8 @@ from layerkit.graph.graph import Tensor
 from layerkit.graph.opdef import convert_to_tensor
 
 __all__ = [
-    "avg_pool", "bias_add", "conv2d", "dropout", "embedding_lookup", "in_top_k", "l2_loss",
+    "avg_pool", "bias_add", "conv2d", "conv2d_transpose", "conv3d_transpose", "dropout",
+    "embedding_lookup", "in_top_k", "l2_loss",
     "leaky_relu", "log_softmax", "max_pool", "moments", "relu", "relu6", "sigmoid",
     "sigmoid_cross_entropy_with_logits", "softmax",
     "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",
@@ -257,6 +258,52 @@ def conv2d(input: Any, filter: Any = None, strides: Any = None,  # noqa: A002
     dilations = _inner(dilations if dilations is not None else 1, "dilations", 2)
     return ops.conv(input, kernel, strides=strides, padding=padding.lower(),
                     dilation_rate=dilations, name=name)
+
+
+def _conv_transpose(value: Any, kernel: Any, output_shape: Any, strides: Any, padding: str,
+                    dilations: Any, n: int, name: str | None) -> Tensor:
+    """TF1's transposed convolution: the adjoint of ``conv`` (with ``padding``) on an input of
+    ``output_shape`` (``[batch, *spatial, out_channels]``; the batch may be a run-time value,
+    the rest must be static)."""
+    what = f"conv{n}d_transpose"
+    sizes = list(output_shape) if not isinstance(output_shape, Tensor) else None
+    if sizes is None or len(sizes) != n + 2 or not all(
+            hasattr(v, "__index__") for v in sizes[1:]):
+        raise ValueError(f"{what}: output_shape must list [batch, {n} spatial sizes, channels] "
+                         f"with static sizes after the batch, got {output_shape!r}")
+    kernel = convert_to_tensor(kernel)
+    if kernel.shape is not None and kernel.shape[-2] not in (None, int(sizes[-1])):
+        raise ValueError(f"{what}: output_shape has {sizes[-1]} channels but the filter "
+                         f"{tuple(kernel.shape)} makes {kernel.shape[-2]} (its axis -2)")
+    return ops.conv_transpose(value, kernel, strides=_inner(strides, "strides", n),
+                              padding=padding.lower(),
+                              dilation_rate=_inner(dilations if dilations is not None else 1,
+                                                   "dilations", n),
+                              output_size=[int(v) for v in sizes[1:-1]], name=name)
+
+
+def conv2d_transpose(value: Any = None, filter: Any = None,  # noqa: A002
+                     output_shape: Any = None, strides: Any = None, padding: str = "SAME",
+                     data_format: str = "NHWC", name: str | None = None, input: Any = None,  # noqa: A002
+                     filters: Any = None, dilations: Any = None) -> Tensor:
+    """The transposed 2-D convolution of NHWC ``value`` with an ``[h, w, out_channels,
+    in_channels]`` filter, to ``output_shape`` (the gradient of ``conv2d`` with respect to
+    its input, as TF1 computes it)."""
+    _check_format(data_format)
+    return _conv_transpose(value if value is not None else input,
+                           filter if filter is not None else filters, output_shape, strides,
+                           padding, dilations, 2, name)
+
+
+def conv3d_transpose(value: Any = None, filter: Any = None,  # noqa: A002
+                     output_shape: Any = None, strides: Any = None, padding: str = "SAME",
+                     data_format: str = "NDHWC", name: str | None = None, input: Any = None,  # noqa: A002
+                     filters: Any = None, dilations: Any = None) -> Tensor:
+    """As ``conv2d_transpose``, over NDHWC volumes."""
+    _check_format(data_format)
+    return _conv_transpose(value if value is not None else input,
+                           filter if filter is not None else filters, output_shape, strides,
+                           padding, dilations, 3, name)
 
 
 def max_pool(value: Any, ksize: Any, strides: Any, padding: str,

@@ -8,7 +8,7 @@ with the odd padding element after.
 from __future__ import annotations
 
 __all__ = ["softmax", "log_softmax", "conv", "conv_transpose", "conv_transpose_paddings",
-           "max_pool", "avg_pool"]
+           "conv_transpose_paddings_for", "max_pool", "avg_pool"]
 
 from collections.abc import Sequence
 
@@ -200,6 +200,32 @@ def conv_transpose_paddings(kernel_size: Sequence[int], strides: Sequence[int], 
     return tuple(pads)
 
 
+def conv_transpose_paddings_for(input_sizes: Sequence[int], output_sizes: Sequence[int],
+                                kernel_size: Sequence[int], strides: Sequence[int],
+                                padding: str, dilation_rate: Sequence[int]
+                                ) -> tuple[tuple[int, int], ...]:
+    """The paddings (as ``conv_transpose_paddings`` gives them) of the transposed convolution
+    that maps ``input_sizes`` to the requested ``output_sizes``: the adjoint of the
+    convolution, with ``padding``, of an input of ``output_sizes`` (TensorFlow's
+    ``conv2d_transpose(..., output_shape)``). A ValueError when that convolution would not
+    give ``input_sizes``."""
+    pads = []
+    for size_in, size_out, k, s, d in zip(input_sizes, output_sizes, kernel_size, strides,
+                                         dilation_rate):
+        span = (k - 1) * d + 1
+        if window_output_size(size_out, span, s, padding) != size_in:
+            raise ValueError(f"output size {size_out} does not fit: a {padding!r} convolution "
+                             f"of it with a kernel spanning {span} and stride {s} gives "
+                             f"{window_output_size(size_out, span, s, padding)} positions, not "
+                             f"the input's {size_in}")
+        before = 0
+        if padding == "same":
+            before = max((size_in - 1) * s + span - size_out, 0) // 2
+        low = span - 1 - before
+        pads.append((low, size_out + span - 1 - low - ((size_in - 1) * s + 1)))
+    return tuple(pads)
+
+
 @define_op("conv_transpose")
 def _conv_transpose_rule(x, kernel, *, strides, pads, dilation_rate):
     require_float(x, kernel)
@@ -236,6 +262,7 @@ def conv_transpose(
     padding: str = "valid",
     output_padding: int | Sequence[int] | None = None,
     dilation_rate: int | Sequence[int] = 1,
+    output_size: Sequence[int] | None = None,
     name: str | None = None,
 ) -> Tensor:
     """N-D transposed convolution (the gradient of ``conv`` with respect to its input, as a
@@ -245,7 +272,9 @@ def conv_transpose(
     ``(*kernel_size, out_channels, in_channels)`` (Keras's layout). With ``output_padding``
     None the output has ``size * stride`` positions for ``"same"`` and
     ``size * stride + max(span - stride, 0)`` for ``"valid"``; ``output_padding`` adds
-    positions along each dimension as in Keras.
+    positions along each dimension as in Keras. ``output_size`` (the spatial sizes) asks for
+    those sizes instead, as TensorFlow's ``output_shape`` does (the input's spatial sizes must
+    then be known).
     """
     x, kernel = convert_operands(x, kernel, op_name="conv_transpose")
     n = _spatial_rank("conv_transpose", name, kernel.shape, 2, x.shape)
@@ -259,7 +288,19 @@ def conv_transpose(
     if extra is not None and any(not 0 <= e < max(si, 1) for e, si in zip(extra, s)):
         raise ValueError(f"{_label('conv_transpose', name)}: output_padding {extra} must be "
                          f"smaller than the strides {s}")
-    pads = conv_transpose_paddings(kernel.shape[:n], s, padding, extra, d)
+    if output_size is not None:
+        sizes_in = None if x.shape is None else x.shape[1:-1]
+        if sizes_in is None or None in sizes_in or len(output_size) != n:
+            raise ValueError(f"{_label('conv_transpose', name)}: output_size {output_size} "
+                             f"needs {n} sizes and an input of known spatial sizes, got "
+                             f"{fmt(x.shape)}")
+        try:
+            pads = conv_transpose_paddings_for(sizes_in, [int(v) for v in output_size],
+                                               kernel.shape[:n], s, padding, d)
+        except ValueError as error:
+            raise ValueError(f"{_label('conv_transpose', name)}: {error}") from None
+    else:
+        pads = conv_transpose_paddings(kernel.shape[:n], s, padding, extra, d)
     attrs = {"strides": s, "pads": pads, "dilation_rate": d}
     return apply1("conv_transpose", [x, kernel], attrs, name=name)
 

@@ -113,16 +113,21 @@ def _conv_transpose_ref(x, k, strides, pads, dilation):
 
 
 def _conv_transpose(x_shape, k_shape, strides=1, padding="valid", output_padding=None,
-                    dilation=1, **kw):
+                    dilation=1, output_size=None, **kw):
     n = len(x_shape) - 2
     s, d = _per_dim(strides, n), _per_dim(dilation, n)
     extra = None if output_padding is None else _per_dim(output_padding, n)
-    pads = ops.conv_transpose_paddings(k_shape[:n], s, padding, extra, d)
+    if output_size is None:
+        pads = ops.conv_transpose_paddings(k_shape[:n], s, padding, extra, d)
+    else:
+        pads = ops.conv_transpose_paddings_for(x_shape[1:-1], output_size, k_shape[:n], s,
+                                               padding, d)
     return OpCase(
         f"conv_transpose{n}d-x{x_shape}-k{k_shape}-s{strides}-{padding}-op{output_padding}"
-        f"-d{dilation}", "conv_transpose",
+        f"-d{dilation}-size{output_size}", "conv_transpose",
         lambda x, k: ops.conv_transpose(x, k, strides=strides, padding=padding,
-                                        output_padding=output_padding, dilation_rate=dilation),
+                                        output_padding=output_padding, dilation_rate=dilation,
+                                        output_size=output_size),
         lambda rng, dt: [uniform(rng, x_shape, dt), uniform(rng, k_shape, dt)],
         lambda x, k: _conv_transpose_ref(x, k, s, pads, d), **kw)
 
@@ -172,6 +177,8 @@ CONV_TRANSPOSE = [
     _conv_transpose((1, 3, 3, 2), (3, 3, 2, 2), strides=2, output_padding=1),
     _conv_transpose((1, 4, 4, 1), (1, 1, 3, 1), strides=2, padding="same"),
     _conv_transpose((1, 2, 3, 2, 2), (2, 2, 2, 3, 2), strides=2, padding="same"),
+    _conv_transpose((1, 3, 3, 2), (3, 3, 2, 2), strides=2, padding="same", output_size=(6, 5)),
+    _conv_transpose((2, 3, 2), (2, 3, 2), strides=2, output_size=(7,)),
 ]  # no unknown-shape case: the kernel's size must be known to place the paddings
 
 CONV = [
