@@ -16,8 +16,6 @@ from layerkit.layers.layer import Layer
 class _Elementwise(Layer):
     """A layer that maps each input entry on its own: the output shape is the input's."""
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

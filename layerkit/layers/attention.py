@@ -65,8 +65,6 @@ class Attention(Layer):
         self._dropout_layer = Dropout(self.dropout, seed=seed, name="attention_dropout") \
             if self.dropout > 0 else None
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _inputs(self, inputs: Any) -> tuple:
         if not isinstance(inputs, list | tuple) or not 2 <= len(inputs) <= 3:
@@ -185,6 +183,16 @@ def combined_mask(query: Tensor, value: Tensor, query_mask: Any, value_mask: Any
     return combined
 
 
+def _built_for_call(layer: Layer, query: Tensor, value: Tensor, key: Tensor | None) -> Tensor:
+    """The key (the value when none is given), with ``layer``'s projections built for these
+    inputs on its first call: ``build`` from the query's shape alone, as a first call makes
+    it, has to wait for the value's and the key's."""
+    key = value if key is None else key
+    if not hasattr(layer, "_output_dense"):  # made last by build
+        layer.build(query.shape, value.shape, key.shape)
+    return key
+
+
 def _per_head(mask: Tensor | None, scores_rank: int, attention_axes: int) -> Tensor | None:
     """A ``(batch, Tq, Tv)`` mask broadcast over the heads axis of the scores."""
     if mask is None:
@@ -279,8 +287,6 @@ class MultiHeadAttention(Layer):
                               bias_regularizer, kernel_constraint, bias_constraint)
         self.projection_activity_regularizer = regularizers.get(activity_regularizer)
 
-    def _label(self) -> str:
-        return f"MultiHeadAttention '{self.name}'"
 
     # The projections, under Keras's attribute names (its weights file walks them by name).
     @property
@@ -358,7 +364,6 @@ class MultiHeadAttention(Layer):
                 bias_axes=bias_axes if self.use_bias else None, name="attention_output",
                 **self._sublayer_kwargs())
             self._output_dense.build((*query_shape[:-1], self.num_heads, self.value_dim))
-        self._built_projections = True
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None):
         query = query * (1.0 / math.sqrt(float(self.key_dim)))
@@ -371,9 +376,7 @@ class MultiHeadAttention(Layer):
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        key = value if key is None else key
-        if not getattr(self, "_built_projections", False):
-            self.build(query.shape, value.shape, key.shape)
+        key = _built_for_call(self, query, value, key)
         mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
                              use_causal_mask, self.sliding_window)
         gate = self._gate_dense(query) if self.use_gate else None
@@ -469,14 +472,11 @@ class GroupedQueryAttention(Layer):
             self._output_dense = self._dense("bquh,uhm->bqm", (None, query_shape[-1]), "m",
                                              "attention_output")
             self._output_dense.build((None, None, self.num_query_heads, self.head_dim))
-        self._built_projections = True
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None,
              use_causal_mask=False):
-        key = value if key is None else key
-        if not getattr(self, "_built_projections", False):
-            self.build(query.shape, value.shape, key.shape)
+        key = _built_for_call(self, query, value, key)
         mask = combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
                              use_causal_mask, self.sliding_window)
         gate = self._gate_dense(query) if self.use_gate else None

@@ -145,8 +145,6 @@ class _Conv(Layer):
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _layout(self) -> str:
         return layout(self.rank, self.data_format)
@@ -389,10 +387,21 @@ class _DepthwiseArguments(_Conv):
                                regularizer=self.depthwise_regularizer,
                                constraint=self.depthwise_constraint)
 
+    def _bias_arguments(self, initializer: Any, regularizer: Any, constraint: Any) -> None:
+        self.bias_initializer = initializers.get(initializer)
+        self.bias_regularizer = regularizers.get(regularizer)
+        self.bias_constraint = constraints.get(constraint)
+
     def _depthwise_config(self) -> dict[str, Any]:
+        """The depthwise kernel's and the bias's entries (Keras's order of keys differs
+        between the depthwise and separable layers; the keys are the same)."""
         return {"depthwise_initializer": initializers.serialize(self.depthwise_initializer),
                 "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint)}
+                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
 
 
 class BaseDepthwiseConv(_DepthwiseArguments):
@@ -412,9 +421,7 @@ class BaseDepthwiseConv(_DepthwiseArguments):
                        use_bias)
         self._depthwise(depth_multiplier, depthwise_initializer, depthwise_regularizer,
                         depthwise_constraint)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._bias_arguments(bias_initializer, bias_regularizer, bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         self.kernel = self._depthwise_kernel(input_shape, "kernel")
@@ -431,11 +438,7 @@ class BaseDepthwiseConv(_DepthwiseArguments):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
                 **self._geometry_config(), "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias, **self._depthwise_config(),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias, **self._depthwise_config()}
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):
@@ -473,9 +476,7 @@ class BaseSeparableConv(_DepthwiseArguments):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._bias_arguments(bias_initializer, bias_regularizer, bias_constraint)
 
     def build(self, input_shape: Any) -> None:
         self.depthwise_kernel = self._depthwise_kernel(input_shape, "depthwise_kernel")
@@ -495,17 +496,10 @@ class BaseSeparableConv(_DepthwiseArguments):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
                 "filters": self.filters, **self._geometry_config(),
                 "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+                "use_bias": self.use_bias, **self._depthwise_config(),
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
                 "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
 
 
 class SeparableConv1D(BaseSeparableConv):

@@ -135,8 +135,6 @@ class EinsumDense(Layer):
         take_kernel_arguments(self, kernel_initializer, bias_initializer, kernel_regularizer,
                               bias_regularizer, kernel_constraint, bias_constraint)
 
-    def _label(self) -> str:
-        return f"EinsumDense '{self.name}'"
 
     def _shapes(self, input_shape: Any) -> EinsumShapes:
         return einsum_shapes(self.equation, self.bias_axes, tuple(input_shape),

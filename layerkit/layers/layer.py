@@ -155,6 +155,10 @@ class Layer:
                         generators.append(candidate)
         object.__setattr__(self, name, value)
 
+    def _label(self) -> str:
+        """How errors name this layer: ``Dense 'dense_1'``."""
+        return f"{type(self).__name__} '{self.name}'"
+
     # -- to override -----------------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
         """Create the weights for inputs of ``input_shape`` (the batch dimension is None)."""

@@ -16,8 +16,6 @@ class _Merge(Layer):
     """Element-wise merges: the inputs' shapes must agree (a size-1 axis broadcasts, as in
     Keras); the batch axis may be unknown."""
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _shapes(self, inputs: Any) -> list[tuple | None]:
         if not isinstance(inputs, list | tuple) or not inputs \
@@ -166,8 +164,6 @@ class Dot(Layer):
         self.axes = axes if isinstance(axes, int) else list(axes)
         self.normalize = bool(normalize)
 
-    def _label(self) -> str:
-        return f"Dot '{self.name}'"
 
     def _resolved(self, shapes: list[tuple]) -> tuple[int, int]:
         """The two contracted axes, non-negative; errors for bad inputs."""

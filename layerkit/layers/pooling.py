@@ -40,8 +40,6 @@ class BasePooling(Layer):
         self.padding = standardize_padding(padding, label)
         self.data_format = standardize_data_format(data_format, label, channels_first=True)
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def call(self, inputs):
         self.compute_output_shape(inputs.shape)  # the errors, naming this layer
@@ -143,8 +141,6 @@ class BaseGlobalPooling(Layer):
                                                    channels_first=True)
         self.keepdims = bool(keepdims)
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _spatial_axes(self) -> tuple[int, ...]:
         first = 2 if self.data_format == "channels_first" else 1

@@ -27,8 +27,6 @@ def _rate(value: Any, what: str, label: str) -> float:
 class _Noise(Layer):
     """Shape-preserving, and identity outside training."""
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

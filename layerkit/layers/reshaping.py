@@ -35,8 +35,6 @@ class Reshape(Layer):
             raise ValueError(f"{label}: target_shape {self.target_shape} must hold positive "
                              "sizes and at most one -1")
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _resolved(self, input_shape: Any) -> tuple:
         """``target_shape`` with its -1 worked out from ``input_shape`` (left -1, i.e. unknown,
@@ -84,8 +82,6 @@ class Permute(Layer):
             raise ValueError(f"{label}: dims {self.dims} must be a permutation of 1..n, the "
                              "non-batch axes counted from 1 (the batch axis 0 never moves)")
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _check(self, shape: Any) -> None:
         if shape is not None and len(shape) != len(self.dims) + 1:
@@ -116,8 +112,6 @@ class RepeatVector(Layer):
             raise ValueError(f"{self._label()}: n must be a positive int, got {n!r}")
         self.n = int(n)
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _check(self, shape: Any) -> None:
         if shape is not None and len(shape) != 2:

@@ -58,8 +58,6 @@ class _Spatial(Layer):
 
     rank = 1
 
-    def _label(self) -> str:
-        return f"{type(self).__name__} '{self.name}'"
 
     def _format(self, data_format: Any) -> str:
         return standardize_data_format(data_format, self._label(), channels_first=True)

@@ -43,8 +43,6 @@ class TimeDistributed(Layer):
                              f"{type(layer).__name__}")
         self.layer = layer
 
-    def _label(self) -> str:
-        return f"TimeDistributed '{self.name}'"
 
     def _step_shape(self, input_shape: Any) -> tuple:
         if input_shape is None or len(input_shape) < 3:
